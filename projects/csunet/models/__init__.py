@@ -1,0 +1,1 @@
+"""CS-UNet models, registered in mmseg's ``MODELS`` registry on import."""
