@@ -5,13 +5,32 @@ Since torch 2.6, ``torch.load`` unpickles only allow-listed types. mmengine's ch
 so ``--resume``, ``load_from`` and ``tools/test.py CKPT`` fail. Safe loading stays on:
 :func:`allow_mmengine_checkpoint_types` adds exactly these types to torch's allow-list
 (``torch.serialization.add_safe_globals``), nothing else.
+
+One more entry is needed: ``HistoryBuffer`` pickles its statistic methods (``HistoryBuffer.min``
+...) by reference, which pickle writes as ``getattr(HistoryBuffer, 'min')``. Allowing the builtin
+``getattr`` would let a crafted file fetch arbitrary attributes, so the name ``builtins.getattr`` is
+bound instead to :func:`history_buffer_getattr`, which resolves only statistic methods registered
+on ``HistoryBuffer`` and refuses everything else.
 """
-from typing import List
+from typing import Any, List
 
 import numpy as np
 import torch
 
-__all__ = ['mmengine_checkpoint_safe_globals', 'allow_mmengine_checkpoint_types']
+__all__ = [
+    'allow_mmengine_checkpoint_types', 'history_buffer_getattr', 'mmengine_checkpoint_safe_globals'
+]
+
+
+def history_buffer_getattr(obj: Any, name: str) -> Any:
+    """``getattr`` restricted to ``HistoryBuffer``'s registered statistic methods."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+
+    if obj is HistoryBuffer and (name in HistoryBuffer._statistics_methods
+                                 or name in ('min', 'max', 'current', 'mean')):
+        return getattr(obj, name)
+    raise RuntimeError(f'checkpoint asks for getattr({obj!r}, {name!r}); only HistoryBuffer '
+                       f'statistic methods are allowed under weights_only loading')
 
 
 def mmengine_checkpoint_safe_globals() -> List[object]:
@@ -22,6 +41,7 @@ def mmengine_checkpoint_safe_globals() -> List[object]:
     multiarray = getattr(np, '_core', np.core).multiarray  # type: ignore[attr-defined]
     types: List[object] = [
         HistoryBuffer,
+        (history_buffer_getattr, 'builtins.getattr'),
         np.ndarray,
         np.dtype,
         multiarray._reconstruct,

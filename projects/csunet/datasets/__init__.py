@@ -1,0 +1,11 @@
+"""NASA benchmark datasets (Super 1-4, EBC 1-3), their encodings and transforms.
+
+Registers :class:`SuperDataset`, :class:`EBCDataset` (mmseg ``DATASETS``) and
+:class:`CheckSegLabels` (mmseg ``TRANSFORMS``) on import.
+"""
+from . import nasa_encoding
+from .ebc import EBCDataset
+from .super import SuperDataset
+from .transforms import CheckSegLabels
+
+__all__ = ['nasa_encoding', 'SuperDataset', 'EBCDataset', 'CheckSegLabels']

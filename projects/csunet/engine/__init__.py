@@ -1,0 +1,4 @@
+"""Engine components of csunet (hooks)."""
+from .hooks import TwoPhaseEarlyStopHook
+
+__all__ = ['TwoPhaseEarlyStopHook']

@@ -1,0 +1,58 @@
+# NASA benchmark Super 1-4 (gamma' precipitates, 512x512 micrographs), shared settings.
+# Per-split files (super1.py .. super4.py) inherit this and only set the split's data_root.
+# Data: `python tools/dataset_converters/nasa_benchmark.py SRC -o data/nasa_benchmark`.
+# Classes: 0 matrix, 1 secondary, 2 tertiary (SuperDataset). Test = whole 512x512 images.
+dataset_type = 'SuperDataset'
+data_root = 'data/nasa_benchmark'
+crop_size = (512, 512)
+
+# >>> AUGMENTATION (single line, to be swapped for the albumentations wrapper) >>>
+train_augment = [dict(type='RandomFlip', prob=0.5, direction='horizontal'), dict(type='RandomFlip', prob=0.5, direction='vertical'), dict(type='PhotoMetricDistortion')]  # noqa: E501
+# <<< AUGMENTATION <<<
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='CheckSegLabels'),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
+    *train_augment,
+    dict(type='PackSegInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='CheckSegLabels'),
+    dict(type='PackSegInputs'),
+]
+
+
+def _split(part):
+    return dict(
+        ann_file=f'splits/{part}.txt',
+        data_prefix=dict(img_path=f'img_dir/{part}', seg_map_path=f'ann_dir/{part}'))
+
+
+train_dataloader = dict(
+    batch_size=6,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type, data_root=data_root, pipeline=train_pipeline, **_split('train')))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type, data_root=data_root, pipeline=test_pipeline, **_split('val')))
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type, data_root=data_root, pipeline=test_pipeline, **_split('test')))
+val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+test_evaluator = val_evaluator
+del _split

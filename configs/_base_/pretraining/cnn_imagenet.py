@@ -1,0 +1,18 @@
+# CNN branch pretrained on ImageNet (the smp/torchvision/Cadene/lukemelas ImageNet encoder
+# weights NASA's models start from).
+#
+# Checkpoint: the leaf config sets the file, by convention
+#   checkpoints/cnn_{encoder}_imagenet.pth
+# ({encoder}: the configs/_base_/encoders/ fragment name, e.g.
+# cnn_seresnext50_32x4d_imagenet.pth),
+# a file you place there; make it with
+#   python tools/model_converters/micronet2timm.py <ImageNet encoder .pth> --encoder <NASA name> \
+#       -o checkpoints/cnn_{encoder}_imagenet.pth
+# (<NASA name>: the smp encoder name in the encoder fragment's comment, e.g. se_resnext50_32x4d).
+# The converter writes the layout of its timm model (`cnn_converted_model_name`, e.g.
+# legacy_seresnext50_32x4d, tf_efficientnet_b4), so leaf configs with a pretrained CNN build that
+# model. A missing file fails at init_weights with an error naming it; `checkpoint=None` (a leaf
+# that forgot to set it) fails with "Pretrained needs `checkpoint`".
+# Leaf configs use this as `_base_.cnn_init_cfg` (see tools/misc/experiments.py for why).
+cnn_pretraining = 'imagenet'
+cnn_init_cfg = dict(type='Pretrained', checkpoint=None)

@@ -1,0 +1,17 @@
+# Swin branch pretrained on ImageNet -> MicroLite (our mmpretrain MicroLite
+# pretraining started from the ImageNet Swin-T).
+#
+# Checkpoint: the leaf config sets the file, by convention
+#   checkpoints/swin_{variant}_imagenet_microlite.pth      ({variant}: original | intermediate)
+# a file you place there; make it from the mmpretrain checkpoint with
+#   python tools/model_converters/mmpretrain2csunet.py <mmpretrain .pth> \
+#       -o checkpoints/swin_original_imagenet_microlite.pth
+# It holds the Swin branch under 'backbone.swin.' (hence `prefix`) and a mirrored decoder init;
+# the decoder part loads only through `load_from = <same file>` (optional). For the authors'
+# released MicroLite Swin-T use instead
+#   python tools/model_converters/swin2csunet.py <authors .pth> --out-prefix backbone.swin. \
+#       -o checkpoints/swin_original_imagenet_microlite.pth
+# A missing file fails at init_weights with an error naming it.
+# Leaf configs use this as `_base_.swin_init_cfg` (see tools/misc/experiments.py for why).
+swin_pretraining = 'imagenet_microlite'
+swin_init_cfg = dict(type='Pretrained', checkpoint=None, prefix='backbone.swin.')

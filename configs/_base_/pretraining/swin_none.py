@@ -1,0 +1,3 @@
+# Swin branch from random weights.
+swin_pretraining = 'none'
+swin_init_cfg = None

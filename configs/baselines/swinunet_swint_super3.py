@@ -1,0 +1,11 @@
+# Baseline: pure Swin-Unet (CS-UNet without its CNN branch), Swin-T original, random init, Super3,
+# NASA two-phase schedule. For ImageNet Swin-T see configs/_base_/pretraining/swin_imagenet.py.
+_base_ = [
+    '../_base_/csunet_experiment.py',
+    '../_base_/datasets/super3.py',
+]
+model = dict(
+    backbone=dict(cnn=None),
+    decode_head=dict(in_channels=[96, 192, 384, 768], decoder_depths=(6, 2, 2), num_classes=3))
+# The NASA schedule is epoch-based: the dataset bases' InfiniteSampler would never end an epoch.
+train_dataloader = dict(sampler=dict(type='DefaultSampler', shuffle=True))

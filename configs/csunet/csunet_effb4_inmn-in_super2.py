@@ -1,0 +1,33 @@
+# CS-UNet on super2: CNN efficientnet_b4 (imagenet_micronet) + Swin-T original (imagenet).
+# Written by tools/misc/experiments.py write --encoder efficientnet_b4 \
+#     --cnn-pretrain imagenet_micronet --swin original --swin-pretrain imagenet \
+#     --dataset super2
+# Checkpoint files: see configs/_base_/pretraining/.
+_base_ = [
+    '../_base_/csunet_experiment.py',
+    '../_base_/datasets/super2.py',
+    '../_base_/encoders/efficientnet_b4.py',
+    '../_base_/swin/original.py',
+    '../_base_/pretraining/cnn_imagenet_micronet.py',
+    '../_base_/pretraining/swin_imagenet.py',
+]
+model = dict(
+    backbone=dict(
+        swin=dict(
+            depths=_base_.swin_depths,
+            init_cfg=dict(
+                _base_.swin_init_cfg,
+                checkpoint='checkpoints/swin_original_imagenet.pth',
+                _delete_=True)),
+        cnn=dict(
+            model_name=_base_.cnn_converted_model_name,
+            init_cfg=dict(
+                _base_.cnn_init_cfg,
+                checkpoint='checkpoints/cnn_efficientnet_b4_imagenet_micronet.pth',
+                _delete_=True))),
+    decode_head=dict(
+        in_channels=[96, 192, 384, 768] + _base_.cnn_channels,  # [32, 56, 160, 448]
+        decoder_depths=_base_.swin_decoder_depths,
+        num_classes=3))
+# The NASA schedule is epoch-based: the dataset bases' InfiniteSampler would never end an epoch.
+train_dataloader = dict(sampler=dict(type='DefaultSampler', shuffle=True))

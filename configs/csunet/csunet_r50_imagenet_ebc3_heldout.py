@@ -1,0 +1,35 @@
+# CS-UNet on ebc3_heldout: CNN resnet50 (imagenet) + Swin-T original (imagenet).
+# Written by tools/misc/experiments.py write --encoder resnet50 \
+#     --cnn-pretrain imagenet --swin original --swin-pretrain imagenet \
+#     --dataset ebc3_heldout
+# Checkpoint files: see configs/_base_/pretraining/.
+_base_ = [
+    '../_base_/csunet_experiment.py',
+    '../_base_/datasets/ebc3_heldout.py',
+    '../_base_/encoders/resnet50.py',
+    '../_base_/swin/original.py',
+    '../_base_/pretraining/cnn_imagenet.py',
+    '../_base_/pretraining/swin_imagenet.py',
+]
+model = dict(
+    backbone=dict(
+        swin=dict(
+            depths=_base_.swin_depths,
+            init_cfg=dict(
+                _base_.swin_init_cfg,
+                checkpoint='checkpoints/swin_original_imagenet.pth',
+                _delete_=True)),
+        cnn=dict(
+            model_name=_base_.cnn_converted_model_name,
+            init_cfg=dict(
+                _base_.cnn_init_cfg,
+                checkpoint='checkpoints/cnn_resnet50_imagenet.pth',
+                _delete_=True))),
+    decode_head=dict(
+        in_channels=[96, 192, 384, 768] + _base_.cnn_channels,  # [256, 512, 1024, 2048]
+        decoder_depths=_base_.swin_decoder_depths,
+        num_classes=2),
+    # EBC micrographs are 1024x1024: slide 512 crops.
+    test_cfg=dict(mode='slide', crop_size=(512, 512), stride=(256, 256)))
+# The NASA schedule is epoch-based: the dataset bases' InfiniteSampler would never end an epoch.
+train_dataloader = dict(sampler=dict(type='DefaultSampler', shuffle=True))

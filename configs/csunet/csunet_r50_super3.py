@@ -1,0 +1,27 @@
+# CS-UNet on super3: CNN resnet50 (none) + Swin-T original (none).
+# Written by tools/misc/experiments.py write --encoder resnet50 \
+#     --cnn-pretrain none --swin original --swin-pretrain none \
+#     --dataset super3
+# Checkpoint files: see configs/_base_/pretraining/.
+_base_ = [
+    '../_base_/csunet_experiment.py',
+    '../_base_/datasets/super3.py',
+    '../_base_/encoders/resnet50.py',
+    '../_base_/swin/original.py',
+    '../_base_/pretraining/cnn_none.py',
+    '../_base_/pretraining/swin_none.py',
+]
+model = dict(
+    backbone=dict(
+        swin=dict(
+            depths=_base_.swin_depths,
+            init_cfg=_base_.swin_init_cfg),
+        cnn=dict(
+            model_name=_base_.cnn_model_name,
+            init_cfg=_base_.cnn_init_cfg)),
+    decode_head=dict(
+        in_channels=[96, 192, 384, 768] + _base_.cnn_channels,  # [256, 512, 1024, 2048]
+        decoder_depths=_base_.swin_decoder_depths,
+        num_classes=3))
+# The NASA schedule is epoch-based: the dataset bases' InfiniteSampler would never end an epoch.
+train_dataloader = dict(sampler=dict(type='DefaultSampler', shuffle=True))

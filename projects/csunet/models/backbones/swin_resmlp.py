@@ -1,0 +1,124 @@
+"""The Swin-T branch of CS-UNet: Swin Transformer with ResMLP feed-forward networks."""
+from typing import List, Optional, Sequence, Tuple, Union
+
+import torch
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+from timm.layers import PatchEmbed, trunc_normal_
+from torch import nn
+
+from ..layers import PatchMerging, SwinResMLPStage
+from .pretrained_mixin import PretrainedBranchMixin
+
+#: Named depth variants of the paper.
+SWIN_DEPTHS = {'original': (2, 2, 6, 2), 'intermediate': (2, 2, 2, 2)}
+
+
+def init_transformer_weights(module: nn.Module) -> None:
+    """Swin's initialisation: truncated normal (std 0.02) linears, unit LayerNorms."""
+    if isinstance(module, nn.Linear):
+        trunc_normal_(module.weight, std=.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.LayerNorm):
+        nn.init.ones_(module.weight)
+        nn.init.zeros_(module.bias)
+
+
+@MODELS.register_module()
+class SwinResMLP(PretrainedBranchMixin, BaseModule):
+    """Swin Transformer (Liu et al. 2021) whose block MLPs are ResMLPs (CS-UNet, Swin-T branch).
+
+    Parameter names follow Microsoft's Swin (``patch_embed.proj``, ``layers.i.blocks.j.attn.qkv``,
+    ``layers.i.downsample.reduction``, ...) plus one output norm per stage (``norm0``..``norm3``,
+    ``norm3`` being Microsoft's final ``norm``), so Swin checkpoints convert by renaming only.
+
+    Args:
+        in_channels: Image channels.
+        embed_dims: Channels C of stage 0 (stage i has ``C * 2**i``).
+        patch_size: Side of the non-overlapping patch embedding.
+        depths: Blocks per stage, or ``'original'`` (2, 2, 6, 2) / ``'intermediate'`` (2, 2, 2, 2).
+        num_heads: Attention heads per stage.
+        window_size: Attention window side (8 fits 512 / 32 = 16 evenly).
+        mlp_ratio: ResMLP hidden width relative to C.
+        qkv_bias: Bias in qkv projections.
+        drop_rate: Dropout in ResMLPs and attention projections.
+        attn_drop_rate: Dropout on attention weights.
+        drop_path_rate: Stochastic depth, rising linearly to this value over all blocks.
+        out_indices: Stages whose (normalised) outputs are returned.
+        init_cfg: mmengine init config; ``dict(type='Pretrained', checkpoint=..., prefix=...)``
+            loads with per-branch counts (see :func:`~csunet.models.utils.load_pretrained`).
+
+    Shape:
+        - Input: ``(B, in_channels, H, W)``, H and W multiples of ``patch_size * 2**(stages-1)``
+          (:class:`CSUNetEncoder` pads to that).
+        - Output: tuple of ``(B, C * 2**i, H / (patch_size * 2**i), W / (...))`` for i in
+          ``out_indices``.
+    """
+    branch_name = 'swin'
+
+    def __init__(self,
+                 in_channels: int = 3,
+                 embed_dims: int = 96,
+                 patch_size: int = 4,
+                 depths: Union[str, Sequence[int]] = 'original',
+                 num_heads: Sequence[int] = (3, 6, 12, 24),
+                 window_size: int = 8,
+                 mlp_ratio: float = 4.,
+                 qkv_bias: bool = True,
+                 drop_rate: float = 0.,
+                 attn_drop_rate: float = 0.,
+                 drop_path_rate: float = 0.2,
+                 out_indices: Sequence[int] = (0, 1, 2, 3),
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if isinstance(depths, str):
+            if depths not in SWIN_DEPTHS:
+                raise KeyError(f'depths={depths!r}: use one of {sorted(SWIN_DEPTHS)} or a tuple')
+            depths = SWIN_DEPTHS[depths]
+        depths = tuple(depths)
+        if len(num_heads) != len(depths):
+            raise ValueError(f'{len(depths)} stages (depths={depths}) but '
+                             f'{len(num_heads)} num_heads={tuple(num_heads)}')
+        if not set(out_indices) <= set(range(len(depths))):
+            raise ValueError(f'out_indices {tuple(out_indices)} outside 0..{len(depths) - 1}')
+        self.depths = depths
+        self.patch_size = patch_size
+        self.out_indices = tuple(out_indices)
+        self.num_features = [embed_dims * 2**i for i in range(len(depths))]
+        self.size_divisor = patch_size * 2**(len(depths) - 1)
+
+        self.patch_embed = PatchEmbed(
+            img_size=None, patch_size=patch_size, in_chans=in_channels, embed_dim=embed_dims,
+            norm_layer=nn.LayerNorm, output_fmt='NHWC')
+        self.pos_drop = nn.Dropout(drop_rate)
+        rates = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
+        self.layers = nn.ModuleList()
+        for i, depth in enumerate(depths):
+            dim = self.num_features[i]
+            self.layers.append(
+                SwinResMLPStage(
+                    dim, depth, num_heads[i], window_size,
+                    drop_path=rates[sum(depths[:i]):sum(depths[:i + 1])],
+                    downsample=PatchMerging(dim) if i < len(depths) - 1 else None,
+                    mlp_ratio=mlp_ratio, qkv_bias=qkv_bias, drop=drop_rate,
+                    attn_drop=attn_drop_rate))
+        for i in self.out_indices:
+            self.add_module(f'norm{i}', nn.LayerNorm(self.num_features[i]))
+        self.apply(init_transformer_weights)
+
+    @property
+    def out_channels(self) -> List[int]:
+        return [self.num_features[i] for i in self.out_indices]
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        if x.shape[-2] % self.size_divisor or x.shape[-1] % self.size_divisor:
+            raise ValueError(f'SwinResMLP input {tuple(x.shape[-2:])} must be a multiple of '
+                             f'{self.size_divisor}; CSUNetEncoder pads for you')
+        x = self.pos_drop(self.patch_embed(x))  # B, H/4, W/4, C
+        outs = []
+        for i, stage in enumerate(self.layers):
+            out, x = stage(x)
+            if i in self.out_indices:
+                outs.append(getattr(self, f'norm{i}')(out).permute(0, 3, 1, 2).contiguous())
+        return tuple(outs)

@@ -1,0 +1,83 @@
+"""The CNN branch of CS-UNet: any timm CNN through ``features_only``."""
+from typing import List, Optional, Sequence, Tuple, Union
+
+import timm
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+
+from .pretrained_mixin import PretrainedBranchMixin
+
+
+@MODELS.register_module()
+class TimmCNN(PretrainedBranchMixin, BaseModule):
+    """Feature maps of a timm CNN at fixed strides (CS-UNet, CNN branch).
+
+    Builds ``timm.create_model(model_name, features_only=True)`` and keeps, for each stride in
+    ``out_strides``, the deepest timm feature level with that reduction (VGG's extra stride-1 level
+    and every family's stride-2 stem are dropped). Families whose maps miss the expected size
+    ``ceil(H / s) x ceil(W / s)`` (Inception's unpadded convolutions give e.g. 125 instead of 128 at
+    stride 4) are resized to it bilinearly, so every family gives the same grid as the Swin branch.
+
+    Checkpoints: timm (or converted) classification weights of ``model_name`` load as they are,
+    since ``features_only`` keeps timm's module names; use ``init_cfg=dict(type='Pretrained',
+    checkpoint=...)``. ``pretrained=True`` asks timm to download (needs network).
+
+    Args:
+        model_name: timm model name, e.g. ``'resnet50'``, ``'efficientnet_b4'``, ``'vgg16_bn'``.
+        in_channels: Image channels.
+        out_strides: Strides of the returned maps.
+        pretrained: Let timm download its ImageNet weights.
+        model_kwargs: Extra ``timm.create_model`` arguments.
+        init_cfg: mmengine init config (see above).
+
+    Shape:
+        - Input: ``(B, in_channels, H, W)``.
+        - Output: tuple of ``(B, C_s, ceil(H / s), ceil(W / s))`` for s in ``out_strides``;
+          ``out_channels`` lists the C_s.
+    """
+    branch_name = 'cnn'
+
+    def __init__(self,
+                 model_name: str = 'resnet50',
+                 in_channels: int = 3,
+                 out_strides: Sequence[int] = (4, 8, 16, 32),
+                 pretrained: bool = False,
+                 model_kwargs: Optional[dict] = None,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if not timm.is_model(model_name):
+            raise KeyError(f'cnn.model_name={model_name!r} is not a timm model '
+                           f"(see timm.list_models('{model_name[:4]}*'))")
+        self.model_name = model_name
+        self.out_strides = tuple(out_strides)
+        kwargs = dict(features_only=True, pretrained=pretrained, in_chans=in_channels,
+                      **(model_kwargs or {}))
+        model = timm.create_model(model_name, **kwargs)
+        reductions = model.feature_info.reduction()
+        indices = []
+        for stride in self.out_strides:
+            matches = [i for i, r in enumerate(reductions) if r == stride]
+            if not matches:
+                raise ValueError(f'{model_name} has no feature map at stride {stride} '
+                                 f'(its strides: {reductions})')
+            indices.append(matches[-1])
+        if indices != list(range(len(reductions))):
+            # Rebuild with only the kept levels so that unused tail layers are not run.
+            model = timm.create_model(model_name, out_indices=tuple(indices), **kwargs)
+        self.model = model
+        self.out_channels: List[int] = model.feature_info.channels()
+
+    def pretrained_target(self):
+        return self.model
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        h, w = x.shape[-2:]
+        outs = []
+        for stride, feat in zip(self.out_strides, self.model(x)):
+            size = (-(-h // stride), -(-w // stride))
+            if feat.shape[-2:] != size:
+                feat = F.interpolate(feat, size=size, mode='bilinear', align_corners=False)
+            outs.append(feat)
+        return tuple(outs)

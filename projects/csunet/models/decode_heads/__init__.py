@@ -1,0 +1,3 @@
+from .swin_expand_head import SwinExpandDecoder
+
+__all__ = ['SwinExpandDecoder']

@@ -1,0 +1,136 @@
+"""Swin-Unet's expanding decoder, fusing CS-UNet's Swin and CNN skips at every level."""
+from typing import List, Sequence, Tuple
+
+import torch
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+from mmseg.registry import MODELS
+from mmseg.utils import SampleList
+from torch import Tensor, nn
+
+from ..backbones.swin_resmlp import init_transformer_weights
+from ..layers import PatchExpand, SwinResMLPStage
+
+
+@MODELS.register_module()
+class SwinExpandDecoder(BaseDecodeHead):
+    """CS-UNet decoder (Swin-Unet's, with CNN skips).
+
+    With Swin widths ``(C, 2C, 4C, 8C)`` (C = 96) and CNN widths ``(c4, c8, c16, c32)``:
+
+    1. ``[bottleneck (8C), CNN stride-32 map (c32)]`` -> patch expand -> ``(H/16, W/16, 4C)``;
+    2. at strides 16, 8, 4 (width D = 4C, 2C, C): ``[decoder, Swin skip, CNN skip]`` concatenated
+       per token -> linear to D -> ``decoder_depths[i]`` Swin blocks -> patch expand (2x up, D/2),
+       except at stride 4;
+    3. LayerNorm, final 4x patch expand to ``(H, W, C)``, linear projection to ``num_classes``
+       (mmseg's ``conv_seg``, a 1x1 convolution).
+
+    Maps are channels-last token grids throughout; CNN maps are flattened from ``(B, C, H, W)``
+    when concatenated. Without CNN skips (``in_channels`` of length 4) it is a plain Swin-Unet.
+
+    Logits come out on the encoder's padded grid (a multiple of 32); :meth:`loss_by_feat` and
+    :meth:`predict_by_feat` crop them back to the label / image size before mmseg's resize, so
+    ``whole`` and ``slide`` inference work unchanged.
+
+    Args:
+        in_channels: Channels of the encoder outputs: 4 Swin levels then, optionally, 4 CNN levels
+            (``CSUNetEncoder.out_channels``).
+        channels: Width of the last decoder level, C (the input of ``conv_seg``).
+        decoder_depths: Swin blocks at strides 16, 8, 4.
+        num_heads: Attention heads at strides 16, 8, 4.
+        window_size: Attention window side.
+        mlp_ratio, qkv_bias, drop_rate, attn_drop_rate: As in :class:`SwinResMLP`.
+        drop_path_rate: Stochastic depth, rising linearly over the decoder blocks.
+        **kwargs: :class:`~mmseg.models.decode_heads.decode_head.BaseDecodeHead` arguments
+            (``num_classes``, ``loss_decode``, ``dropout_ratio``, ...). ``in_index`` and
+            ``input_transform`` are set here.
+
+    Shape:
+        - Input: the encoder's tuple (see :class:`CSUNetEncoder`).
+        - Output: ``(B, num_classes, Hp, Wp)``, ``Hp = 4 * (height of the stride-4 Swin skip)``.
+    """
+
+    def __init__(self,
+                 in_channels: Sequence[int],
+                 channels: int = 96,
+                 decoder_depths: Sequence[int] = (2, 2, 2),
+                 num_heads: Sequence[int] = (12, 6, 3),
+                 window_size: int = 8,
+                 mlp_ratio: float = 4.,
+                 qkv_bias: bool = True,
+                 drop_rate: float = 0.,
+                 attn_drop_rate: float = 0.,
+                 drop_path_rate: float = 0.1,
+                 **kwargs) -> None:
+        in_channels = list(in_channels)
+        if len(in_channels) not in (4, 8):
+            raise ValueError(f'SwinExpandDecoder.in_channels: 4 Swin (+4 CNN) widths expected, '
+                             f'got {in_channels}')
+        for key in ('in_index', 'input_transform'):
+            if key in kwargs:
+                raise KeyError(f'SwinExpandDecoder sets {key} itself; remove it from the config')
+        super().__init__(
+            in_channels=in_channels,
+            channels=channels,
+            in_index=list(range(len(in_channels))),
+            input_transform='multiple_select',
+            **kwargs)
+        swin_dims, cnn_dims = in_channels[:4], in_channels[4:] or [0] * 4
+        if swin_dims != [channels * 2**i for i in range(4)]:
+            raise ValueError(f'Swin widths {swin_dims} must be channels * (1, 2, 4, 8) with '
+                             f'channels={channels}')
+        if len(decoder_depths) != 3 or len(num_heads) != 3:
+            raise ValueError('decoder_depths and num_heads need one entry per level (16, 8, 4)')
+        self.has_cnn = len(in_channels) == 8
+        rates = torch.linspace(0, drop_path_rate, sum(decoder_depths)).tolist()
+
+        # Level 0: bottleneck (+ CNN stride-32 map) -> stride 16.
+        self.bottleneck_expand = PatchExpand(swin_dims[3] + cnn_dims[3], swin_dims[2])
+        self.concat_linears = nn.ModuleList()
+        self.layers_up = nn.ModuleList()
+        for i, level in enumerate((2, 1, 0)):  # strides 16, 8, 4
+            dim = swin_dims[level]
+            self.concat_linears.append(nn.Linear(2 * dim + cnn_dims[level], dim))
+            self.layers_up.append(
+                SwinResMLPStage(
+                    dim, decoder_depths[i], num_heads[i], window_size,
+                    drop_path=rates[sum(decoder_depths[:i]):sum(decoder_depths[:i + 1])],
+                    upsample=PatchExpand(dim, dim // 2) if level > 0 else None,
+                    mlp_ratio=mlp_ratio, qkv_bias=qkv_bias, drop=drop_rate,
+                    attn_drop=attn_drop_rate))
+        self.norm_up = nn.LayerNorm(channels)
+        self.final_expand = PatchExpand(channels, channels, scale=4)
+        for module in (self.bottleneck_expand, self.concat_linears, self.layers_up,
+                       self.norm_up, self.final_expand):
+            module.apply(init_transformer_weights)
+
+    def forward(self, inputs: Tuple[Tensor, ...]) -> Tensor:
+        feats = [f.permute(0, 2, 3, 1) for f in self._transform_inputs(inputs)]  # B, H, W, C
+        swin, cnn = feats[:4], feats[4:]
+        x = swin[3] if not self.has_cnn else torch.cat([swin[3], cnn[3]], dim=-1)
+        x = self.bottleneck_expand(x)
+        for i, level in enumerate((2, 1, 0)):
+            parts = [x, swin[level]] + ([cnn[level]] if self.has_cnn else [])
+            x = self.concat_linears[i](torch.cat(parts, dim=-1))
+            _, x = self.layers_up[i](x)
+        x = self.final_expand(self.norm_up(x)).permute(0, 3, 1, 2)
+        return self.cls_seg(x)
+
+    @staticmethod
+    def crop_to(seg_logits: Tensor, size: Sequence[int]) -> Tensor:
+        """Drop the encoder's bottom/right padding: crop ``(B, K, Hp, Wp)`` to ``size`` where it
+        is smaller (a larger target is left to mmseg's resize)."""
+        h, w = int(size[0]), int(size[1])
+        return seg_logits[..., :min(h, seg_logits.shape[-2]), :min(w, seg_logits.shape[-1])]
+
+    def loss_by_feat(self, seg_logits: Tensor, batch_data_samples: SampleList) -> dict:
+        size = batch_data_samples[0].gt_sem_seg.data.shape[-2:]
+        return super().loss_by_feat(self.crop_to(seg_logits, size), batch_data_samples)
+
+    def predict_by_feat(self, seg_logits: Tensor, batch_img_metas: List[dict]) -> Tensor:
+        meta = batch_img_metas[0]
+        # The same target size mmseg's BaseDecodeHead.predict_by_feat resizes to.
+        if isinstance(meta['img_shape'], torch.Size) or 'pad_shape' not in meta:
+            size = meta['img_shape']
+        else:
+            size = meta['pad_shape'][:2]
+        return super().predict_by_feat(self.crop_to(seg_logits, size), batch_img_metas)

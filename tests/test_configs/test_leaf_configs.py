@@ -1,0 +1,206 @@
+"""Leaf configs (configs/csunet/, configs/baselines/), their fragments and
+tools/misc/experiments.py: every config parses; models build (once per distinct model)."""
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LEAF_CONFIGS = sorted(
+    [p for p in (REPO_ROOT / 'configs/csunet').glob('*.py')] +
+    [p for p in (REPO_ROOT / 'configs/baselines').glob('*.py')])
+# Parsed and built only (not a NASA experiment; owned elsewhere).
+NOT_EXPERIMENTS = {'csunet_tiny_synthetic.py'}
+ENCODER_FRAGMENTS = sorted((REPO_ROOT / 'configs/_base_/encoders').glob('*.py'))
+CHECKPOINT_RE = {
+    'cnn': re.compile(r'^checkpoints/cnn_(?P<encoder>\w+?)_(?P<pre>imagenet|micronet|'
+                      r'imagenet_micronet)\.pth$'),
+    'swin': re.compile(r'^checkpoints/swin_(?P<variant>original|intermediate)_(?P<pre>imagenet|'
+                       r'microlite|imagenet_microlite)\.pth$'),
+}
+
+
+def _experiments():
+    spec = importlib.util.spec_from_file_location(
+        'experiments', REPO_ROOT / 'tools/misc/experiments.py')
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+EXP = _experiments()
+_BUILT = {}  # model-config JSON (without init_cfg) -> built
+
+
+def _family(cfg):
+    return 'ebc' if cfg.train_dataloader.dataset.type == 'EBCDataset' else 'super'
+
+
+def _strip_init(d):
+    if isinstance(d, dict):
+        return {k: _strip_init(v) for k, v in d.items() if k != 'init_cfg'}
+    if isinstance(d, (list, tuple)):
+        return [_strip_init(v) for v in d]
+    return d
+
+
+def _build_once(model_cfg):
+    from mmseg.registry import MODELS
+    key = json.dumps(_strip_init(model_cfg.to_dict()), sort_keys=True, default=str)
+    if key not in _BUILT:
+        _BUILT[key] = type(MODELS.build(model_cfg)).__name__
+    return _BUILT[key]
+
+
+def check_leaf(cfg, build=True):
+    """Dataset/class consistency, sampler, checkpoint paths; builds the model (cached)."""
+    family = _family(cfg)
+    assert cfg.train_dataloader.sampler.type == 'DefaultSampler'  # epoch-based NASA schedule
+    assert cfg.train_cfg.type == 'EpochBasedTrainLoop'
+    assert cfg.log_processor.by_epoch is True
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        assert cfg[loader].dataset.type == ('EBCDataset' if family == 'ebc' else 'SuperDataset')
+    head = cfg.model.decode_head
+    assert head.num_classes == (2 if family == 'ebc' else 3)
+    if family == 'ebc':
+        assert cfg.model.test_cfg == dict(mode='slide', crop_size=(512, 512), stride=(256, 256))
+    backbone = cfg.model.backbone
+    if backbone.type == 'CSUNetEncoder':
+        cnn = backbone.get('cnn')
+        cnn_channels = []
+        if cnn is not None:
+            enc = next((n for n, e in EXP.ENCODERS.items()
+                        if cnn.model_name in (n, e.converted)), None)
+            assert enc is not None, cnn.model_name
+            cnn_channels = EXP.ENCODERS[enc].channels
+        assert list(head.in_channels) == EXP.SWIN_CHANNELS + cnn_channels
+        depths = tuple(backbone.swin.depths)
+        assert tuple(head.decoder_depths) == tuple(reversed(depths[:3]))
+        for branch, sub in (('swin', backbone.swin), ('cnn', cnn)):
+            init = sub.get('init_cfg') if sub is not None else None
+            if init is None:
+                continue
+            assert init.type == 'Pretrained'
+            m = CHECKPOINT_RE[branch].match(init.checkpoint or '')
+            assert m, f'{branch} checkpoint {init.checkpoint!r} not as documented'
+            if branch == 'cnn':
+                assert m['encoder'] == enc
+                # Pretrained CNN files come from micronet2timm.py, in its timm model's layout.
+                assert cnn.model_name == EXP.ENCODERS[enc].converted
+            else:
+                variant = 'original' if depths == (2, 2, 6, 2) else 'intermediate'
+                assert m['variant'] == variant
+                assert ('microlite' in m['pre']) == (init.get('prefix') == 'backbone.swin.')
+    if build:
+        assert _build_once(cfg.model) == 'EncoderDecoder'
+
+
+def test_leaf_configs_exist():
+    names = {p.name for p in LEAF_CONFIGS}
+    assert 'csunet_r50_super3.py' in names
+    assert {'swinunet_swint_super3.py', 'unet_s5-d16_super3.py'} <= names
+    for ds in EXP.DATASETS:
+        assert f'csunet_r50_imagenet_{ds}.py' in names
+
+
+@pytest.mark.parametrize('path', LEAF_CONFIGS, ids=lambda p: p.name)
+def test_leaf_config_builds(path):
+    cfg = Config.fromfile(str(path))
+    if path.name in NOT_EXPERIMENTS:
+        assert _build_once(cfg.model) == 'EncoderDecoder'
+        return
+    check_leaf(cfg)
+    if path.parent.name == 'csunet':
+        # Committed CS-UNet leaves are exactly what the generator writes.
+        exp = next(e for e in EXP.all_experiments() if e.name == path.stem)
+        assert path.read_text() == EXP.render(exp, str(path.parent))
+
+
+def test_csunet_r50_super3_is_the_usage_config():
+    cfg = Config.fromfile(str(REPO_ROOT / 'configs/csunet/csunet_r50_super3.py'))
+    assert cfg.model.backbone.cnn.model_name == 'resnet50'
+    assert cfg.model.backbone.cnn.init_cfg is None and cfg.model.backbone.swin.init_cfg is None
+    assert tuple(cfg.model.backbone.swin.depths) == (2, 2, 6, 2)
+    assert cfg.train_dataloader.dataset.data_root.endswith('super3')
+    assert any(h.type == 'TwoPhaseEarlyStopHook' for h in cfg.custom_hooks)
+
+
+def test_fragments_cover_axes():
+    base = REPO_ROOT / 'configs/_base_'
+    assert {p.stem for p in ENCODER_FRAGMENTS} == set(EXP.ENCODERS)
+    for name, enc in EXP.ENCODERS.items():
+        frag = Config.fromfile(str(base / f'encoders/{name}.py'))
+        assert frag.cnn_model_name == name
+        assert frag.cnn_converted_model_name == enc.converted
+        assert list(frag.cnn_channels) == enc.channels
+    for variant, (depths, dec) in EXP.SWIN_VARIANTS.items():
+        frag = Config.fromfile(str(base / f'swin/{variant}.py'))
+        assert tuple(frag.swin_depths) == depths and tuple(frag.swin_decoder_depths) == dec
+        assert tuple(dec) == tuple(reversed(depths[:3]))
+    for branch, pres in (('cnn', EXP.CNN_PRETRAININGS), ('swin', EXP.SWIN_PRETRAININGS)):
+        for pre in pres:
+            frag = Config.fromfile(str(base / f'pretraining/{branch}_{pre}.py'))
+            init = frag[f'{branch}_init_cfg']
+            if pre == 'none':
+                assert init is None
+            else:
+                assert init.type == 'Pretrained' and init.checkpoint is None  # set by the leaf
+    for ds in EXP.DATASETS:
+        assert (base / f'datasets/{ds}.py').is_file()
+
+
+def test_experiments_list_and_names():
+    exps = EXP.all_experiments()
+    assert len(exps) == 20 * 4 * 2 * 4 * 8
+    assert len({e.name for e in exps}) == len(exps)
+    out = subprocess.run([sys.executable, str(REPO_ROOT / 'tools/misc/experiments.py'), 'list',
+                          '--count'], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str(len(exps))
+
+
+def test_experiments_write_rejects_unknown(tmp_path):
+    out = subprocess.run([sys.executable, str(REPO_ROOT / 'tools/misc/experiments.py'), 'write',
+                          '--encoder', 'resnet5', '--dataset', 'super9', '-o', str(tmp_path)],
+                         capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "unknown encoder 'resnet5'" in out.stderr and 'seresnext50_32x4d' in out.stderr
+    assert "unknown dataset 'super9'" in out.stderr and 'ebc3_heldout' in out.stderr
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize('axes', [
+    ('mobilenetv2_100', 'imagenet', 'intermediate', 'imagenet_microlite', 'ebc3_heldout'),
+    ('efficientnet_b1', 'micronet', 'original', 'none', 'super4'),
+    ('vgg13_bn', 'none', 'intermediate', 'imagenet', 'ebc2'),
+])
+def test_experiments_write_parses_and_builds(tmp_path, axes):
+    encoder, cnn_pre, swin, swin_pre, dataset = axes
+    out_dir = tmp_path / 'deep' / 'dir'  # _base_ paths are relative to the output dir
+    cmd = [sys.executable, str(REPO_ROOT / 'tools/misc/experiments.py'), 'write', '--encoder',
+           encoder, '--cnn-pretrain', cnn_pre, '--swin', swin, '--swin-pretrain', swin_pre,
+           '--dataset', dataset, '-o', str(out_dir)]
+    subprocess.run(cmd, check=True, capture_output=True)
+    files = list(out_dir.glob('*.py'))
+    assert len(files) == 1 and not list(out_dir.glob('.tmp_*'))
+    cfg = Config.fromfile(str(files[0]))
+    check_leaf(cfg)
+    # Writing again is a no-op; a different existing file needs --force.
+    subprocess.run(cmd, check=True, capture_output=True)
+    files[0].write_text('# edited\n')
+    assert subprocess.run(cmd, capture_output=True).returncode == 1
+    assert subprocess.run(cmd + ['--force'], capture_output=True).returncode == 0
+
+
+@pytest.mark.slow
+def test_encoder_fragment_widths_match_timm():
+    """Every fragment's widths (and its converter's timm model's) equal TimmCNN's."""
+    from csunet.models import TimmCNN
+    for path in ENCODER_FRAGMENTS:
+        frag = Config.fromfile(str(path))
+        for name in dict.fromkeys([frag.cnn_model_name, frag.cnn_converted_model_name]):
+            assert TimmCNN(name).out_channels == list(frag.cnn_channels), (path.name, name)

@@ -1,0 +1,85 @@
+import pytest
+import torch
+from mmengine.config import ConfigDict
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+from csunet.models import SwinExpandDecoder
+
+
+def make_samples(n, h, w, num_classes=3):
+    samples = []
+    for _ in range(n):
+        s = SegDataSample()
+        s.gt_sem_seg = PixelData(data=torch.randint(0, num_classes, (1, h, w)))
+        s.set_metainfo(dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w)))
+        samples.append(s)
+    return samples
+
+
+@pytest.fixture
+def model(tiny_csunet_cfg):
+    model = MODELS.build(tiny_csunet_cfg())
+    model.init_weights()
+    return model
+
+
+def test_decoder_structure_follows_swin_unet():
+    head = SwinExpandDecoder(in_channels=[96, 192, 384, 768, 256, 512, 1024, 2048],
+                             decoder_depths=(6, 2, 2), num_classes=3)
+    assert head.bottleneck_expand.expand.in_features == 768 + 2048
+    assert [lin.in_features for lin in head.concat_linears] == [2 * 384 + 1024, 2 * 192 + 512,
+                                                              2 * 96 + 256]
+    assert [lin.out_features for lin in head.concat_linears] == [384, 192, 96]
+    assert [len(layer.blocks) for layer in head.layers_up] == [6, 2, 2]
+    assert not hasattr(head.layers_up[2], 'upsample')
+    assert head.final_expand.scale == 4
+    assert head.conv_seg.in_channels == 96 and head.conv_seg.out_channels == 3
+
+
+def test_forward_modes(model):
+    x = torch.randn(2, 3, 70, 90)
+    losses = model(x, make_samples(2, 70, 90), mode='loss')
+    assert set(losses) == {'decode.loss_bce_dice', 'decode.acc_seg'}
+    assert losses['decode.loss_bce_dice'].requires_grad
+    model.eval()
+    with torch.no_grad():
+        results = model(x, make_samples(2, 70, 90), mode='predict')
+        logits = model(x, mode='tensor')
+    model.train()
+    assert results[0].seg_logits.data.shape == (3, 70, 90)
+    assert results[0].pred_sem_seg.data.shape == (1, 70, 90)
+    # tensor mode: logits on the encoder's padded grid (multiples of 32)
+    assert logits.shape == (2, 3, 96, 96)
+    # predict == the top-left crop of the padded logits (a crop, not a resize)
+    torch.testing.assert_close(results[1].seg_logits.data, logits[1, :, :70, :90])
+
+
+def test_slide_and_whole_inference(model):
+    model.eval()
+    x = torch.randn(1, 3, 100, 120)
+    with torch.no_grad():
+        model.test_cfg = ConfigDict(mode='slide', crop_size=(64, 64), stride=(32, 32))
+        slide = model(x, make_samples(1, 100, 120), mode='predict')
+        model.test_cfg = ConfigDict(mode='whole')
+        whole = model(x, make_samples(1, 100, 120), mode='predict')
+    model.train()
+    assert slide[0].pred_sem_seg.data.shape == whole[0].pred_sem_seg.data.shape == (1, 100, 120)
+
+
+def test_without_cnn_is_a_swin_unet():
+    head = SwinExpandDecoder(in_channels=[32, 64, 128, 256], channels=32, num_heads=(4, 2, 1),
+                             num_classes=2, loss_decode=dict(type='BCEDiceLoss'))
+    feats = [torch.randn(1, c, 32 // s, 32 // s) for c, s in zip([32, 64, 128, 256],
+                                                                   [1, 2, 4, 8])]
+    assert head(feats).shape == (1, 2, 128, 128)
+
+
+def test_config_errors():
+    with pytest.raises(ValueError, match='4 Swin'):
+        SwinExpandDecoder(in_channels=[96, 192], num_classes=2)
+    with pytest.raises(KeyError, match='in_index'):
+        SwinExpandDecoder(in_channels=[96, 192, 384, 768], num_classes=2, in_index=[0])
+    with pytest.raises(ValueError, match='channels'):
+        SwinExpandDecoder(in_channels=[96, 192, 384, 768], channels=64, num_classes=2)

@@ -1,0 +1,254 @@
+#!/usr/bin/env python
+"""The CS-UNet experiment grid of the paper: list it, or write the leaf config of one experiment.
+
+    python tools/misc/experiments.py list            # one config name per line, then the count
+    python tools/misc/experiments.py list --count    # the count only
+    python tools/misc/experiments.py write --encoder seresnext50_32x4d --cnn-pretrain micronet \\
+        --swin original --swin-pretrain microlite --dataset super1 [-o configs/csunet/] [--force]
+
+Axes: CNN encoder (``configs/_base_/encoders/``) x CNN pretraining x Swin variant
+(``configs/_base_/swin/``) x Swin pretraining (``configs/_base_/pretraining/``) x dataset
+(``configs/_base_/datasets/``).
+
+Config names follow ``{algorithm}_{backbone}_{pretraining}_{dataset}.py``:
+
+* backbone: the encoder's short name (``r50``, ``serx50``, ``effb4`` ...), with ``-swinint`` for
+  the Swin "intermediate" variant (2, 2, 2, 2);
+* pretraining: ``{cnn}-{swin}`` with the tags ``rand`` (none), ``in`` (ImageNet), ``mn``
+  (MicroNet), ``inmn`` (ImageNet -> MicroNet), ``ml`` (MicroLite), ``inml`` (ImageNet ->
+  MicroLite); ``imagenet`` when both branches use ImageNet; left out when both are random
+  (``csunet_r50_super3.py``).
+
+Why leaf configs assemble the model themselves: mmengine refuses a key that two sibling ``_base_``
+files both set, so the encoder / Swin / pretraining fragments cannot all set ``model``. They set
+namespaced variables instead (``cnn_model_name``, ``cnn_channels``, ``swin_depths``,
+``cnn_init_cfg`` ...) and the leaf reads them as ``_base_.<name>``. Checkpoints: the leaf sets the
+concrete file (``checkpoints/cnn_{encoder}_{pretraining}.pth``,
+``checkpoints/swin_{variant}_{pretraining}.pth``), documented in the pretraining fragments.
+"""
+import argparse
+import itertools
+import os
+import sys
+import tempfile
+from typing import Dict, List, NamedTuple, Optional
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SWIN_CHANNELS = [96, 192, 384, 768]
+
+
+class Encoder(NamedTuple):
+    short: str  # in config names
+    nasa: str  # segmentation_models_pytorch / NASA MicroNet encoder name
+    converted: str  # timm model that tools/model_converters/micronet2timm.py emits
+    channels: List[int]  # TimmCNN(name).out_channels at strides 4, 8, 16, 32
+
+
+#: fragment name (= timm model name of the random-init encoder) -> Encoder.
+ENCODERS: Dict[str, Encoder] = {
+    'resnet50': Encoder('r50', 'resnet50', 'resnet50', [256, 512, 1024, 2048]),
+    'seresnet50': Encoder('ser50', 'se_resnet50', 'legacy_seresnet50', [256, 512, 1024, 2048]),
+    'seresnet101': Encoder('ser101', 'se_resnet101', 'legacy_seresnet101',
+                           [256, 512, 1024, 2048]),
+    'seresnet152': Encoder('ser152', 'se_resnet152', 'legacy_seresnet152',
+                           [256, 512, 1024, 2048]),
+    'seresnext50_32x4d': Encoder('serx50', 'se_resnext50_32x4d', 'legacy_seresnext50_32x4d',
+                                 [256, 512, 1024, 2048]),
+    'seresnext101_32x4d': Encoder('serx101', 'se_resnext101_32x4d', 'legacy_seresnext101_32x4d',
+                                  [256, 512, 1024, 2048]),
+    'legacy_senet154': Encoder('senet154', 'senet154', 'legacy_senet154', [256, 512, 1024, 2048]),
+    'resnext101_32x8d': Encoder('rx101', 'resnext101_32x8d', 'resnext101_32x8d',
+                                [256, 512, 1024, 2048]),
+    'inception_v4': Encoder('incv4', 'inceptionv4', 'inception_v4', [160, 384, 1024, 1536]),
+    'inception_resnet_v2': Encoder('incresv2', 'inceptionresnetv2', 'inception_resnet_v2',
+                                   [192, 320, 1088, 1536]),
+    'densenet161': Encoder('dn161', 'densenet161', 'densenet161', [384, 768, 2112, 2208]),
+    'densenet201': Encoder('dn201', 'densenet201', 'densenet201', [256, 512, 1792, 1920]),
+    'vgg13_bn': Encoder('vgg13bn', 'vgg13_bn', 'vgg13_bn', [256, 512, 512, 512]),
+    'vgg16_bn': Encoder('vgg16bn', 'vgg16_bn', 'vgg16_bn', [256, 512, 512, 512]),
+    'mobilenetv2_100': Encoder('mnv2', 'mobilenet_v2', 'mobilenetv2_100', [24, 32, 96, 320]),
+    'efficientnet_b1': Encoder('effb1', 'efficientnet-b1', 'tf_efficientnet_b1',
+                               [24, 40, 112, 320]),
+    'efficientnet_b2': Encoder('effb2', 'efficientnet-b2', 'tf_efficientnet_b2',
+                               [24, 48, 120, 352]),
+    'efficientnet_b3': Encoder('effb3', 'efficientnet-b3', 'tf_efficientnet_b3',
+                               [32, 48, 136, 384]),
+    'efficientnet_b4': Encoder('effb4', 'efficientnet-b4', 'tf_efficientnet_b4',
+                               [32, 56, 160, 448]),
+    'efficientnet_b5': Encoder('effb5', 'efficientnet-b5', 'tf_efficientnet_b5',
+                               [40, 64, 176, 512]),
+}
+#: pretraining -> tag in config names.
+CNN_PRETRAININGS = {'none': 'rand', 'imagenet': 'in', 'micronet': 'mn',
+                    'imagenet_micronet': 'inmn'}
+SWIN_PRETRAININGS = {'none': 'rand', 'imagenet': 'in', 'microlite': 'ml',
+                     'imagenet_microlite': 'inml'}
+#: Swin variant -> (depths, mirrored decoder_depths).
+SWIN_VARIANTS = {'original': ((2, 2, 6, 2), (6, 2, 2)), 'intermediate': ((2, 2, 2, 2), (2, 2, 2))}
+#: dataset fragment -> number of classes (Super: matrix/secondary/tertiary; EBC: background/oxide).
+DATASETS = {'super1': 3, 'super2': 3, 'super3': 3, 'super4': 3,
+            'ebc1': 2, 'ebc2': 2, 'ebc3': 2, 'ebc3_heldout': 2}
+EBC_TEST_CFG = "dict(mode='slide', crop_size=(512, 512), stride=(256, 256))"
+
+
+class Experiment(NamedTuple):
+    encoder: str
+    cnn_pretrain: str
+    swin: str
+    swin_pretrain: str
+    dataset: str
+
+    @property
+    def name(self) -> str:
+        backbone = ENCODERS[self.encoder].short
+        if self.swin == 'intermediate':
+            backbone += '-swinint'
+        if self.cnn_pretrain == 'none' and self.swin_pretrain == 'none':
+            parts = ['csunet', backbone, self.dataset]
+        elif self.cnn_pretrain == 'imagenet' and self.swin_pretrain == 'imagenet':
+            parts = ['csunet', backbone, 'imagenet', self.dataset]
+        else:
+            tag = f'{CNN_PRETRAININGS[self.cnn_pretrain]}-{SWIN_PRETRAININGS[self.swin_pretrain]}'
+            parts = ['csunet', backbone, tag, self.dataset]
+        return '_'.join(parts)
+
+    @property
+    def cnn_checkpoint(self) -> Optional[str]:
+        if self.cnn_pretrain == 'none':
+            return None
+        return f'checkpoints/cnn_{self.encoder}_{self.cnn_pretrain}.pth'
+
+    @property
+    def swin_checkpoint(self) -> Optional[str]:
+        if self.swin_pretrain == 'none':
+            return None
+        return f'checkpoints/swin_{self.swin}_{self.swin_pretrain}.pth'
+
+
+def all_experiments() -> List[Experiment]:
+    return [Experiment(*c) for c in itertools.product(ENCODERS, CNN_PRETRAININGS, SWIN_VARIANTS,
+                                                      SWIN_PRETRAININGS, DATASETS)]
+
+
+def validate(**axes: str) -> Experiment:
+    """Experiment from axis values; ValueError listing the valid values of any unknown one."""
+    valid = dict(encoder=ENCODERS, cnn_pretrain=CNN_PRETRAININGS, swin=SWIN_VARIANTS,
+                 swin_pretrain=SWIN_PRETRAININGS, dataset=DATASETS)
+    errors = [f'unknown {axis.replace("_", "-")} {axes[axis]!r}; valid: {", ".join(choices)}'
+              for axis, choices in valid.items() if axes[axis] not in choices]
+    if errors:
+        raise ValueError('\n'.join(errors))
+    return Experiment(**{axis: axes[axis] for axis in valid})
+
+
+def render(exp: Experiment, out_dir: str = 'configs/csunet') -> str:
+    """Text of the leaf config of ``exp``, with ``_base_`` paths relative to ``out_dir``."""
+    base = os.path.relpath(os.path.join(REPO_ROOT, 'configs', '_base_'),
+                           os.path.abspath(out_dir)).replace(os.sep, '/')
+    enc = ENCODERS[exp.encoder]
+    num_classes = DATASETS[exp.dataset]
+    cnn_name = '_base_.cnn_model_name'
+    if exp.cnn_pretrain != 'none':
+        # Pretrained CNN files come from micronet2timm.py, in the layout of its timm model.
+        cnn_name = '_base_.cnn_converted_model_name'
+
+    def init(branch: str, checkpoint: Optional[str]) -> str:
+        if checkpoint is None:
+            return f'init_cfg=_base_.{branch}_init_cfg'
+        # _delete_: the model base has init_cfg=None, which a dict cannot be merged into.
+        return (f'init_cfg=dict(\n                _base_.{branch}_init_cfg,\n'
+                f"                checkpoint='{checkpoint}',\n                _delete_=True)")
+
+    test_cfg = ''
+    if num_classes == 2:
+        test_cfg = (',\n    # EBC micrographs are 1024x1024: slide 512 crops.\n'
+                    f'    test_cfg={EBC_TEST_CFG}')
+    return f'''\
+# CS-UNet on {exp.dataset}: CNN {exp.encoder} ({exp.cnn_pretrain}) + Swin-T {exp.swin} \
+({exp.swin_pretrain}).
+# Written by tools/misc/experiments.py write --encoder {exp.encoder} \\
+#     --cnn-pretrain {exp.cnn_pretrain} --swin {exp.swin} --swin-pretrain {exp.swin_pretrain} \\
+#     --dataset {exp.dataset}
+# Checkpoint files: see configs/_base_/pretraining/.
+_base_ = [
+    '{base}/csunet_experiment.py',
+    '{base}/datasets/{exp.dataset}.py',
+    '{base}/encoders/{exp.encoder}.py',
+    '{base}/swin/{exp.swin}.py',
+    '{base}/pretraining/cnn_{exp.cnn_pretrain}.py',
+    '{base}/pretraining/swin_{exp.swin_pretrain}.py',
+]
+model = dict(
+    backbone=dict(
+        swin=dict(
+            depths=_base_.swin_depths,
+            {init('swin', exp.swin_checkpoint)}),
+        cnn=dict(
+            model_name={cnn_name},
+            {init('cnn', exp.cnn_checkpoint)})),
+    decode_head=dict(
+        in_channels={SWIN_CHANNELS} + _base_.cnn_channels,  # {enc.channels}
+        decoder_depths=_base_.swin_decoder_depths,
+        num_classes={num_classes}){test_cfg})
+# The NASA schedule is epoch-based: the dataset bases' InfiniteSampler would never end an epoch.
+train_dataloader = dict(sampler=dict(type='DefaultSampler', shuffle=True))
+'''
+
+
+def write_atomic(path: str, text: str) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.tmp_', suffix='.py')
+    try:
+        with os.fdopen(fd, 'w', encoding='utf-8') as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    sub = p.add_subparsers(dest='cmd', required=True)
+    pl = sub.add_parser('list', help='list every expressible experiment (config names)')
+    pl.add_argument('--count', action='store_true', help='print the number only')
+    pw = sub.add_parser('write', help='write the leaf config of one experiment')
+    pw.add_argument('--encoder', required=True, help=f'one of {", ".join(ENCODERS)}')
+    pw.add_argument('--cnn-pretrain', default='none', help=f'one of {", ".join(CNN_PRETRAININGS)}')
+    pw.add_argument('--swin', default='original', help=f'one of {", ".join(SWIN_VARIANTS)}')
+    pw.add_argument('--swin-pretrain', default='none',
+                    help=f'one of {", ".join(SWIN_PRETRAININGS)}')
+    pw.add_argument('--dataset', required=True, help=f'one of {", ".join(DATASETS)}')
+    pw.add_argument('-o', '--out-dir', default=os.path.join(REPO_ROOT, 'configs', 'csunet'))
+    pw.add_argument('--force', action='store_true', help='overwrite a different existing file')
+    args = p.parse_args(argv)
+
+    if args.cmd == 'list':
+        exps = all_experiments()
+        if not args.count:
+            for e in exps:
+                print(e.name)
+        print(len(exps))
+        return 0
+    try:
+        exp = validate(encoder=args.encoder, cnn_pretrain=args.cnn_pretrain, swin=args.swin,
+                       swin_pretrain=args.swin_pretrain, dataset=args.dataset)
+    except ValueError as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 2
+    text = render(exp, args.out_dir)
+    path = os.path.join(args.out_dir, exp.name + '.py')
+    if os.path.exists(path) and not args.force:
+        with open(path, encoding='utf-8') as f:
+            if f.read() != text:
+                print(f'error: {path} exists and differs (use --force)', file=sys.stderr)
+                return 1
+    write_atomic(path, text)
+    print(path)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
