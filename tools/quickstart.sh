@@ -38,5 +38,5 @@ cat <<SUMMARY
    training log:       $LOG
    best checkpoint:    $CKPT
    test log:           $WORK_DIR/test.log
-   prediction overlays: $SHOW_DIR/
+   prediction overlays: $SHOW_DIR/vis_data/vis_image/ (ground truth left, prediction right)
 SUMMARY

@@ -47,6 +47,9 @@ def trigger_visualization_hook(cfg: Config, args: argparse.Namespace) -> Config:
                  'in default_hooks of the config')
     visualization_hook = default_hooks['visualization']
     visualization_hook['draw'] = True
+    # mmseg's hook draws every 50th image by default; an overlay of every test image is what
+    # --show/--show-dir users expect (an interval set on the command line is kept).
+    visualization_hook.setdefault('interval', 1)
     if args.show:
         visualization_hook['show'] = True
         visualization_hook['wait_time'] = args.wait_time

@@ -7,7 +7,8 @@ data_root = 'data/nasa_benchmark'
 crop_size = (512, 512)
 
 # >>> AUGMENTATION (single line, to be swapped for the albumentations wrapper) >>>
-train_augment = [dict(type='RandomFlip', prob=0.5, direction='horizontal'), dict(type='RandomFlip', prob=0.5, direction='vertical'), dict(type='PhotoMetricDistortion')]  # noqa: E501
+# Paper recipe via csunet's AlbuSeg: h+v flips, rot90, brightness/contrast, gamma, blur|sharpen.
+train_augment = [dict(type='AlbuSeg', transforms=[dict(type='HorizontalFlip', p=0.5), dict(type='VerticalFlip', p=0.5), dict(type='RandomRotate90', p=0.5), dict(type='RandomBrightnessContrast', brightness_limit=0.2, contrast_limit=0.2, p=0.5), dict(type='RandomGamma', gamma_limit=(80, 120), p=0.5), dict(type='OneOf', transforms=[dict(type='Blur', blur_limit=3, p=1.0), dict(type='Sharpen', alpha=(0.2, 0.5), lightness=(0.5, 1.0), p=1.0)], p=0.5)])]  # noqa: E501
 # <<< AUGMENTATION <<<
 
 train_pipeline = [

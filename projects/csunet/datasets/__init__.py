@@ -5,7 +5,8 @@ Registers :class:`SuperDataset`, :class:`EBCDataset` (mmseg ``DATASETS``) and
 """
 from . import nasa_encoding
 from .ebc import EBCDataset
+from .microlite import MICROLITE_AVAILABLE  # MicroLiteDataset, ClippedAccuracy in mmpretrain
 from .super import SuperDataset
 from .transforms import CheckSegLabels
 
-__all__ = ['nasa_encoding', 'SuperDataset', 'EBCDataset', 'CheckSegLabels']
+__all__ = ['nasa_encoding', 'SuperDataset', 'EBCDataset', 'CheckSegLabels', 'MICROLITE_AVAILABLE']

@@ -92,3 +92,19 @@ def test_unknown_init_cfg_key(checkpoints):
                                                       prefx='backbone.swin.')))
     with pytest.raises(KeyError, match='prefx'):
         enc.init_weights()
+
+
+def test_classification_checkpoint_with_flattened_feature_names(tmp_path):
+    # timm's features_only flattens DenseNet's `features.denseblock1` into `features_denseblock1`;
+    # a plain timm classification checkpoint must still load completely.
+    donor = timm.create_model('densenet121')
+    path = tmp_path / 'densenet121.pth'
+    torch.save({'state_dict': donor.state_dict()}, path)
+    enc = CSUNetEncoder(swin=SWIN, cnn=dict(model_name='densenet121', init_cfg=dict(
+        type='Pretrained', checkpoint=str(path), min_loaded_ratio=1.0)))
+    enc.init_weights()
+    report = enc.cnn.model.pretrained_report
+    assert report.loaded_ratio == 1. and not report.mismatched
+    assert set(report.unexpected) == {'classifier.weight', 'classifier.bias'}
+    assert torch.equal(enc.cnn.model.features_denseblock1.denselayer1.conv1.weight,
+                       donor.features.denseblock1.denselayer1.conv1.weight)

@@ -17,6 +17,10 @@ class PretrainedBranchMixin:
     def pretrained_target(self):
         return self
 
+    def adapt_pretrained_state(self, state: dict) -> dict:
+        """Rename checkpoint tensors to the target's names (identity by default)."""
+        return state
+
     def init_weights(self) -> None:
         cfg = self.init_cfg  # type: ignore[attr-defined]
         if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
@@ -33,7 +37,8 @@ class PretrainedBranchMixin:
                 branch=self.branch_name,
                 prefix=cfg.get('prefix'),
                 min_loaded_ratio=cfg.get('min_loaded_ratio', 0.9),
-                map_location=cfg.get('map_location', 'cpu'))
+                map_location=cfg.get('map_location', 'cpu'),
+                adapt=self.adapt_pretrained_state)
             self._is_init = True  # mmengine's flag: do not initialise again
             return
         BaseModule.init_weights(self)  # type: ignore[arg-type]

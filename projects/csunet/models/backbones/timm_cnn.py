@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
+from ..utils.cnn_convert import to_features_only
 from .pretrained_mixin import PretrainedBranchMixin
 
 
@@ -20,9 +21,11 @@ class TimmCNN(PretrainedBranchMixin, BaseModule):
     ``ceil(H / s) x ceil(W / s)`` (Inception's unpadded convolutions give e.g. 125 instead of 128 at
     stride 4) are resized to it bilinearly, so every family gives the same grid as the Swin branch.
 
-    Checkpoints: timm (or converted) classification weights of ``model_name`` load as they are,
-    since ``features_only`` keeps timm's module names; use ``init_cfg=dict(type='Pretrained',
-    checkpoint=...)``. ``pretrained=True`` asks timm to download (needs network).
+    Checkpoints: timm classification weights of ``model_name`` (or the output of
+    ``tools/model_converters/micronet2timm.py``) load with ``init_cfg=dict(type='Pretrained',
+    checkpoint=...)``; the names timm's ``features_only`` flattens (``features.0`` ->
+    ``features_0`` in VGG, DenseNet, Inception) are mapped on load and the classifier is reported
+    as unexpected. ``pretrained=True`` asks timm to download (needs network).
 
     Args:
         model_name: timm model name, e.g. ``'resnet50'``, ``'efficientnet_b4'``, ``'vgg16_bn'``.
@@ -71,6 +74,11 @@ class TimmCNN(PretrainedBranchMixin, BaseModule):
 
     def pretrained_target(self):
         return self.model
+
+    def adapt_pretrained_state(self, state: dict) -> dict:
+        renamed, unused = to_features_only(state, self.model)
+        renamed.update((k, state[k]) for k in unused)  # reported as unexpected
+        return renamed
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         h, w = x.shape[-2:]

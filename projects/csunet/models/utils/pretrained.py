@@ -9,7 +9,7 @@ missing, unexpected and shape-mismatched tensors, logs them per branch and raise
 import os.path as osp
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.logging import print_log
@@ -77,7 +77,9 @@ def load_pretrained(module: nn.Module,
                     branch: str,
                     prefix: Optional[str] = None,
                     min_loaded_ratio: float = 0.9,
-                    map_location: str = 'cpu') -> LoadReport:
+                    map_location: str = 'cpu',
+                    adapt: Optional[Callable[[Dict[str, torch.Tensor]], Dict[str, torch.Tensor]]] = None
+                    ) -> LoadReport:
     """Load ``checkpoint`` into ``module`` (non-strict), log counts, fail if too little loads.
 
     Args:
@@ -88,6 +90,8 @@ def load_pretrained(module: nn.Module,
         min_loaded_ratio: Fraction of the branch's tensors that must load, else
             :class:`PretrainedLoadError`. 0 disables the check.
         map_location: Passed to ``torch.load``.
+        adapt: Optional renaming of the extracted tensors to the branch's names (applied after
+            ``prefix``), e.g. timm classification -> ``features_only`` names.
 
     Returns:
         The :class:`LoadReport`, also stored as ``module.pretrained_report``.
@@ -101,6 +105,8 @@ def load_pretrained(module: nn.Module,
     except Exception as e:  # noqa: BLE001 - re-raised with the file and branch named
         raise PretrainedLoadError(f'[{branch}] cannot read checkpoint {checkpoint!r}: {e}') from e
     source = extract_state_dict(raw, prefix)
+    if adapt is not None:
+        source = adapt(source)
     target = module.state_dict()
     report = LoadReport(branch, checkpoint)
     to_load = {}
