@@ -22,7 +22,10 @@ if [ ! -x "$VENV/bin/python" ]; then
         exit 1
     }
 fi
-STAMP="$VENV/.csunet-requirements.sha256"
+# One stamp per set of requirement files, so that the quickstart (runtime) and the tests
+# (runtime + test extras) do not invalidate each other.
+EXTRAS="$*"
+STAMP="$VENV/.csunet-requirements${EXTRAS:+-${EXTRAS// /-}}.sha256"
 WANT="$(cat "${REQS[@]}" "$ROOT/setup.py" | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
     echo "setup_env: installing the pinned stack into $VENV (a few minutes the first time)"

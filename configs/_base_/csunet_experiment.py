@@ -3,10 +3,6 @@
 # tools/misc/experiments.py) add a dataset, an encoder, a Swin variant and the two pretraining
 # fragments, and assemble `model` from their variables (`_base_.cnn_channels` ...): mmengine
 # refuses a key set by two sibling bases, so only this file sets `model`.
-#
-# The dataset bases set `train_dataloader.sampler = InfiniteSampler`, which never ends an epoch of
-# the EpochBasedTrainLoop used here; since they are siblings of this file, the leaf config itself
-# sets `train_dataloader = dict(sampler=dict(type='DefaultSampler', shuffle=True))`.
 _base_ = [
     './models/csunet.py',
     './default_runtime.py',

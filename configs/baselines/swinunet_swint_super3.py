@@ -7,5 +7,3 @@ _base_ = [
 model = dict(
     backbone=dict(cnn=None),
     decode_head=dict(in_channels=[96, 192, 384, 768], decoder_depths=(6, 2, 2), num_classes=3))
-# The NASA schedule is epoch-based: the dataset bases' InfiniteSampler would never end an epoch.
-train_dataloader = dict(sampler=dict(type='DefaultSampler', shuffle=True))

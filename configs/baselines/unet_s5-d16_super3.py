@@ -43,5 +43,3 @@ model = dict(
     train_cfg=dict(),
     # Whole 512x512 Super images (divisible by 16, as UNet s5 needs).
     test_cfg=dict(mode='whole'))
-# The NASA schedule is epoch-based: the dataset bases' InfiniteSampler would never end an epoch.
-train_dataloader = dict(sampler=dict(type='DefaultSampler', shuffle=True))

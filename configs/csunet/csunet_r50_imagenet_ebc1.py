@@ -31,5 +31,3 @@ model = dict(
         num_classes=2),
     # EBC micrographs are 1024x1024: slide 512 crops.
     test_cfg=dict(mode='slide', crop_size=(512, 512), stride=(256, 256)))
-# The NASA schedule is epoch-based: the dataset bases' InfiniteSampler would never end an epoch.
-train_dataloader = dict(sampler=dict(type='DefaultSampler', shuffle=True))

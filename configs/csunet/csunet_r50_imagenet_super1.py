@@ -29,5 +29,3 @@ model = dict(
         in_channels=[96, 192, 384, 768] + _base_.cnn_channels,  # [256, 512, 1024, 2048]
         decoder_depths=_base_.swin_decoder_depths,
         num_classes=3))
-# The NASA schedule is epoch-based: the dataset bases' InfiniteSampler would never end an epoch.
-train_dataloader = dict(sampler=dict(type='DefaultSampler', shuffle=True))

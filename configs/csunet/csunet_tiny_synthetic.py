@@ -21,6 +21,8 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=False, begin=20, end=240),
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=240, val_interval=80)
+# mmseg's convention for iteration-based loops (the dataset base is epoch-based, like NASA's).
+train_dataloader = dict(sampler=dict(type='InfiniteSampler', shuffle=True))
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(

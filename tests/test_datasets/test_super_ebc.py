@@ -125,13 +125,19 @@ def test_dataset_configs(split):
     cfg = Config.fromfile(str(CFG_DIR / f'{split}.py'))
     ebc = split.startswith('ebc')
     assert cfg.dataset_type == ('EBCDataset' if ebc else 'SuperDataset')
-    assert cfg.val_evaluator == dict(type='IoUMetric', iou_metrics=['mIoU'])
+    assert cfg.val_evaluator == [dict(type='IoUMetric', iou_metrics=['mIoU']),
+                                 dict(type='NASAIoUMetric', classes=[1] if ebc else None)]
     assert cfg.test_evaluator == cfg.val_evaluator
     assert cfg.train_dataloader.batch_size == 6
     assert cfg.val_dataloader.batch_size == cfg.test_dataloader.batch_size == 1
-    flips = [t.direction for t in cfg.train_augment if t.type == 'RandomFlip']
-    assert flips == (['horizontal'] if ebc else ['horizontal', 'vertical'])
-    assert any(t.type == 'PhotoMetricDistortion' for t in cfg.train_augment)
+    # The paper's augmentation, through AlbuSeg (albumentations) after the random crop.
+    assert cfg.train_dataloader.sampler.type == 'DefaultSampler'  # NASA's epoch-based schedule
+    assert [t.type for t in cfg.train_augment] == ['AlbuSeg']
+    albu = [t.type for t in cfg.train_augment[0].transforms]
+    geometric = ['HorizontalFlip'] if ebc else ['HorizontalFlip', 'VerticalFlip', 'RandomRotate90']
+    assert albu == geometric + ['RandomBrightnessContrast', 'RandomGamma', 'OneOf']
+    blur_or_sharpen = cfg.train_augment[0].transforms[-1].transforms
+    assert [t.type for t in blur_or_sharpen] == ['Blur', 'Sharpen']
     for name, part in (('train', 'train'), ('val', 'val'), ('test', 'test')):
         ds = cfg[f'{name}_dataloader'].dataset
         assert ds.data_root == f'data/nasa_benchmark/{split}'

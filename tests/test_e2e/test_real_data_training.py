@@ -92,13 +92,13 @@ def test_real_super3_train_and_test(tmp_path):
         iters=ITERS))
     work = tmp_path / 'work'
     out = _run([str(REPO / 'tools/train.py'), str(cfg), '--work-dir', str(work)],
-               cwd=tmp_path, timeout=150)
+               cwd=tmp_path, timeout=240)
     assert re.search(rf'Iter\(train\) \[\s*{ITERS}/{ITERS}\]', out), out[-3000:]
     ckpt = work / f'iter_{ITERS}.pth'
     assert ckpt.is_file()
 
     out = _run([str(REPO / 'tools/test.py'), str(cfg), str(ckpt), '--work-dir',
-                str(tmp_path / 'test')], cwd=tmp_path, timeout=90)
+                str(tmp_path / 'test')], cwd=tmp_path, timeout=180)
     assert 'per class results' in out, out[-3000:]
     rows = {}
     for name in ('matrix', 'secondary', 'tertiary'):

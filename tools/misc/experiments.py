@@ -190,8 +190,6 @@ model = dict(
         in_channels={SWIN_CHANNELS} + _base_.cnn_channels,  # {enc.channels}
         decoder_depths=_base_.swin_decoder_depths,
         num_classes={num_classes}){test_cfg})
-# The NASA schedule is epoch-based: the dataset bases' InfiniteSampler would never end an epoch.
-train_dataloader = dict(sampler=dict(type='DefaultSampler', shuffle=True))
 '''
 
 

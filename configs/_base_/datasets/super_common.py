@@ -6,10 +6,21 @@ dataset_type = 'SuperDataset'
 data_root = 'data/nasa_benchmark'
 crop_size = (512, 512)
 
-# >>> AUGMENTATION (single line, to be swapped for the albumentations wrapper) >>>
-# Paper recipe via csunet's AlbuSeg: h+v flips, rot90, brightness/contrast, gamma, blur|sharpen.
-train_augment = [dict(type='AlbuSeg', transforms=[dict(type='HorizontalFlip', p=0.5), dict(type='VerticalFlip', p=0.5), dict(type='RandomRotate90', p=0.5), dict(type='RandomBrightnessContrast', brightness_limit=0.2, contrast_limit=0.2, p=0.5), dict(type='RandomGamma', gamma_limit=(80, 120), p=0.5), dict(type='OneOf', transforms=[dict(type='Blur', blur_limit=3, p=1.0), dict(type='Sharpen', alpha=(0.2, 0.5), lightness=(0.5, 1.0), p=1.0)], p=0.5)])]  # noqa: E501
-# <<< AUGMENTATION <<<
+# The paper's augmentation (NASA's recipe): flips both ways, 90-degree rotations, brightness/contrast,
+# gamma, blur or sharpen, after the random 512x512 crop.
+albu_transforms = [
+    dict(type='HorizontalFlip', p=0.5),
+    dict(type='VerticalFlip', p=0.5),
+    dict(type='RandomRotate90', p=0.5),
+    dict(type='RandomBrightnessContrast', brightness_limit=0.2, contrast_limit=0.2, p=0.5),
+    dict(type='RandomGamma', gamma_limit=(80, 120), p=0.5),
+    dict(type='OneOf', p=0.5, transforms=[
+        dict(type='Blur', blur_limit=3, p=1.0),
+        dict(type='Sharpen', alpha=(0.2, 0.5), lightness=(0.5, 1.0), p=1.0),
+    ]),
+]
+# albumentations through csunet's AlbuSeg, so image and mask get the same geometric transform.
+train_augment = [dict(type='AlbuSeg', transforms=albu_transforms)]
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -37,7 +48,7 @@ train_dataloader = dict(
     batch_size=6,
     num_workers=2,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type, data_root=data_root, pipeline=train_pipeline, **_split('train')))
 val_dataloader = dict(
@@ -54,6 +65,11 @@ test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type, data_root=data_root, pipeline=test_pipeline, **_split('test')))
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+# mmseg's mIoU / per-class IoU, and the IoU of the paper's tables (NASA's definition: pooled over all classes, matrix included;
+# csunet.evaluation.NASAIoUMetric) so results can be set beside the published ones.
+val_evaluator = [
+    dict(type='IoUMetric', iou_metrics=['mIoU']),
+    dict(type='NASAIoUMetric', classes=None),
+]
 test_evaluator = val_evaluator
 del _split

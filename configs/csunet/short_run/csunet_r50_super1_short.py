@@ -1,12 +1,8 @@
 # Short CPU acceptance run: CS-UNet r50 + Swin-T on super1, WITHOUT pretrained weights (the
-# checkpoints of csunet_r50_imagenet_super1.py are not available here). Test: mIoU + NASA IoU
-# (all classes).
+# checkpoints of csunet_r50_imagenet_super1.py are not available here). Validation and test:
+# mIoU + NASA IoU (set by the dataset base).
 _base_ = '../csunet_r50_imagenet_super1.py'
 model = dict(backbone=dict(swin=dict(init_cfg=None), cnn=dict(init_cfg=None)))
-test_evaluator = [
-    dict(type='IoUMetric', iou_metrics=['mIoU']),
-    dict(type='NASAIoUMetric', classes=None),
-]
 # Short run (tools/misc/short_real_run.sh): NASA's epoch-based two-phase schedule replaced by
 # max_iters iterations (CLI: --cfg-options train_cfg.max_iters=N train_cfg.val_interval=N),
 # batch 2, one validation and one checkpoint at the end.

@@ -10,7 +10,7 @@
 #     mmpretrain has no PhotoMetricDistortion - that one lives in mmseg/mmdet);
 #   * blur: mmpretrain's GaussianBlur (defocus / SEM probe size);
 #   * noise: mmpretrain has no noise transform, so albumentations' GaussNoise through
-#     mmpretrain's own `Albu` wrapper (csunet has no albumentations wrapper of its own).
+#     mmpretrain's own `Albu` wrapper (csunet's AlbuSeg is for image+mask segmentation samples).
 dataset_type = 'MicroLiteDataset'
 data_root = 'data/microlite'
 crop_size = 512  # converter tile size; SwinResMLP needs a multiple of 32
