@@ -1,3 +1,7 @@
-from .pretrained import LoadReport, PretrainedLoadError, extract_state_dict, load_pretrained
+from .pretrained import (LoadReport, PretrainedLoadError, extract_state_dict, load_pretrained,
+                         unwrap_checkpoint)
 
-__all__ = ['LoadReport', 'PretrainedLoadError', 'extract_state_dict', 'load_pretrained']
+__all__ = [
+    'LoadReport', 'PretrainedLoadError', 'extract_state_dict', 'load_pretrained',
+    'unwrap_checkpoint'
+]

@@ -41,6 +41,8 @@ from typing import Callable, Dict, List, Optional, Tuple
 import torch
 from torch import nn
 
+from .pretrained import unwrap_checkpoint
+
 __all__ = [
     'ConversionError', 'TIMM_NAMES', 'NASA_URL_BASE', 'micronet_url', 'timm_name_for',
     'clean_micronet_state_dict', 'convert_micronet_state_dict', 'to_features_only',
@@ -122,14 +124,7 @@ def clean_micronet_state_dict(checkpoint: dict) -> Dict[str, torch.Tensor]:
     (``module.x``, ``features.module.x``); keeps only ``encoder.*`` of a whole smp segmentation
     model; renames pre-0.4 torchvision DenseNet keys (``norm.1`` -> ``norm1``).
     """
-    state = checkpoint
-    for wrapper in ('state_dict', 'model'):
-        if isinstance(state, dict) and isinstance(state.get(wrapper), dict):
-            state = state[wrapper]
-            break
-    if not isinstance(state, dict):
-        raise ConversionError(f'checkpoint holds a {type(state).__name__}, not a state dict')
-    state = {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
+    state = unwrap_checkpoint(checkpoint, ConversionError)
     if not state:
         raise ConversionError('checkpoint holds no tensors')
     state = {re.sub(r'(^|\.)module\.', r'\1', k): v for k, v in state.items()}

@@ -9,14 +9,17 @@ missing, unexpected and shape-mismatched tensors, logs them per branch and raise
 import os.path as osp
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Type
 
 import torch
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader
 from torch import nn
 
-__all__ = ['LoadReport', 'PretrainedLoadError', 'extract_state_dict', 'load_pretrained']
+__all__ = [
+    'LoadReport', 'PretrainedLoadError', 'extract_state_dict', 'load_pretrained',
+    'unwrap_checkpoint'
+]
 
 
 class PretrainedLoadError(RuntimeError):
@@ -45,6 +48,31 @@ class LoadReport:
                 f'({100 * self.loaded_ratio:.1f}% of the branch)')
 
 
+def unwrap_checkpoint(checkpoint: object,
+                      error_cls: Type[Exception] = PretrainedLoadError,
+                      max_depth: int = 1) -> Dict[str, torch.Tensor]:
+    """The tensors of a loaded checkpoint, out of its ``state_dict`` / ``model`` wrappers.
+
+    Args:
+        checkpoint: What ``torch.load`` returned.
+        error_cls: Raised (with the reason) when no state dict is found; converters pass their own.
+        max_depth: How many nested wrappers to open (``{'model': {'state_dict': ...}}`` needs 2).
+
+    Returns:
+        ``{key: tensor}``; non-tensor entries (``epoch``, ``meta`` ...) are dropped.
+    """
+    state = checkpoint
+    for _ in range(max_depth):
+        wrapper = next((w for w in ('state_dict', 'model')
+                        if isinstance(state, dict) and isinstance(state.get(w), dict)), None)
+        if wrapper is None:
+            break
+        state = state[wrapper]
+    if not isinstance(state, dict):
+        raise error_cls(f'checkpoint holds a {type(state).__name__}, not a state dict')
+    return {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
+
+
 def extract_state_dict(checkpoint: dict,
                        prefix: Optional[str] = None,
                        revise_keys: Sequence[Tuple[str, str]] = ((r'^module\.', ''), )
@@ -57,19 +85,13 @@ def extract_state_dict(checkpoint: dict,
             out of a whole CS-UNet checkpoint) and strip it. A missing trailing dot is added.
         revise_keys: ``(pattern, replacement)`` regexes applied to every key first.
     """
-    state = checkpoint
-    for wrapper in ('state_dict', 'model'):
-        if isinstance(state, dict) and isinstance(state.get(wrapper), dict):
-            state = state[wrapper]
-            break
-    if not isinstance(state, dict):
-        raise PretrainedLoadError(f'checkpoint holds a {type(state).__name__}, not a state dict')
+    state = unwrap_checkpoint(checkpoint, PretrainedLoadError, max_depth=1)
     for pattern, repl in revise_keys:
         state = {re.sub(pattern, repl, k): v for k, v in state.items()}
     if prefix:
         prefix = prefix if prefix.endswith('.') else prefix + '.'
         state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-    return {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
+    return state
 
 
 def load_pretrained(module: nn.Module,

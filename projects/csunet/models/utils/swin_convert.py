@@ -70,6 +70,7 @@ import torch
 import torch.nn.functional as F
 
 from .cnn_convert import ConversionError
+from .pretrained import unwrap_checkpoint
 
 __all__ = [
     'interpolate_relative_position_bias_table', 'find_swin_prefix', 'detect_swin_layout',
@@ -97,18 +98,6 @@ def interpolate_relative_position_bias_table(table: torch.Tensor,
     grid = table.float().t().reshape(1, heads, src, src)
     grid = F.interpolate(grid, size=(dst, dst), mode='bicubic', align_corners=False)
     return grid.reshape(heads, dst * dst).t().contiguous().to(table.dtype)
-
-
-def _unwrap(checkpoint) -> Dict[str, torch.Tensor]:
-    state = checkpoint
-    for _ in range(2):
-        for wrapper in ('state_dict', 'model'):
-            if isinstance(state, dict) and isinstance(state.get(wrapper), dict):
-                state = state[wrapper]
-                break
-    if not isinstance(state, dict):
-        raise ConversionError(f'checkpoint holds a {type(state).__name__}, not a state dict')
-    return {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
 
 
 def find_swin_prefix(state: Dict[str, torch.Tensor]) -> str:
@@ -182,7 +171,7 @@ def convert_swin_state_dict(checkpoint: dict,
     """
     if fc3_init not in FC3_INITS:
         raise ConversionError(f'fc3_init={fc3_init!r}: use one of {FC3_INITS}')
-    state = _unwrap(checkpoint)
+    state = unwrap_checkpoint(checkpoint, ConversionError, max_depth=2)
     if prefix is None:
         prefix = find_swin_prefix(state)
     outside = sorted(k for k in state if not k.startswith(prefix))
