@@ -5,7 +5,8 @@
    config configs/pretrain/swin-original_scratch_microlite.py (2 epochs, top-1/top-5 logged);
 3. tools/model_converters/mmpretrain2csunet.py on the best checkpoint;
 4. a CS-UNet segmentation runner (same Swin dims, resnet18) whose Swin branch is initialised from
-   the converted file: at ``before_train`` its Swin weights equal the mmpretrain ``backbone.*``.
+   the converted file: at ``before_train`` its Swin weights equal the mmpretrain ``backbone.*``;
+5. the same kind of pretraining with mmpretrain's own tools/train.py (``custom_imports``).
 """
 import os
 import re
@@ -45,26 +46,30 @@ def _run(args, timeout=240):
     return r.stdout + r.stderr
 
 
-@pytest.mark.slow
-def test_pretrain_then_transfer(tmp_path, tiny_csunet_cfg):
-    # 1. raw images -> MicroLite layout
+@pytest.fixture(scope='module')
+def microlite_data(tmp_path_factory):
+    """Raw texture micrographs (3 classes x 6) converted by tools/dataset_converters/microlite.py."""
+    tmp = tmp_path_factory.mktemp('microlite')
     rng = np.random.default_rng(0)
     for kind in CLASSES:
-        (tmp_path / 'raw' / kind).mkdir(parents=True)
+        (tmp / 'raw' / kind).mkdir(parents=True)
         for i in range(6):
-            cv2.imwrite(str(tmp_path / 'raw' / kind / f'm{i}.png'), _texture(kind, rng))
-    data = tmp_path / 'microlite'
-    out = _run([REPO / 'tools/dataset_converters/microlite.py', tmp_path / 'raw', '-o', data,
-                '--tile', 64, '--val', 0.34, '--test', 0])
+            cv2.imwrite(str(tmp / 'raw' / kind / f'm{i}.png'), _texture(kind, rng))
+    data = tmp / 'microlite'
+    _run([REPO / 'tools/dataset_converters/microlite.py', tmp / 'raw', '-o', data,
+          '--tile', 64, '--val', 0.34, '--test', 0])
     assert (data / 'meta/classes.txt').read_text().split() == sorted(CLASSES)
+    return data
 
-    # 2. pretraining (mmpretrain, default_scope from the config)
-    work = tmp_path / 'pretrain'
+
+def _tiny_pretrain_opts(data: Path) -> list:
+    """--cfg-options that shrink a configs/pretrain/ leaf to 2 epochs (1 warm-up, 1 cosine) of
+    a tiny SwinResMLP on ``data``: seconds on a CPU."""
     opts = [f'{k}.dataset.data_root={data}' for k in
             ('train_dataloader', 'val_dataloader', 'test_dataloader')]
     for k in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         opts += [f'{k}.batch_size=8', f'{k}.num_workers=0', f'{k}.persistent_workers=False']
-    opts += [
+    return opts + [
         'model.backbone.embed_dims=32', 'model.backbone.depths=(1,1,1,1)',
         'model.backbone.num_heads=(1,2,4,8)', 'model.backbone.window_size=8',
         'model.backbone.drop_path_rate=0.0', 'model.head.in_channels=256',
@@ -72,11 +77,18 @@ def test_pretrain_then_transfer(tmp_path, tiny_csunet_cfg):
         'train_dataloader.dataset.pipeline.1.scale=(64,64)',
         'val_dataloader.dataset.pipeline.1.scale=(64,64)',
         'train_cfg.max_epochs=2', 'param_scheduler.0.end=1', 'param_scheduler.1.begin=1',
-        'param_scheduler.1.end=2', 'param_scheduler.1.T_max=1', 'default_hooks.logger.interval=1',
-        'randomness.seed=0'
+        'param_scheduler.1.end=2', 'param_scheduler.1.T_max=1',
+        'default_hooks.logger.interval=1', 'randomness.seed=0'
     ]
+
+
+@pytest.mark.slow
+def test_pretrain_then_transfer(tmp_path, microlite_data, tiny_csunet_cfg):
+    # 1. raw images -> MicroLite layout (fixture); 2. pretraining (mmpretrain, default_scope from
+    # the config) with this project's tools/train.py
+    work = tmp_path / 'pretrain'
     log = _run([REPO / 'tools/train.py', REPO / 'configs/pretrain/swin-original_scratch_microlite.py',
-                '--work-dir', work, '--cfg-options', *opts])
+                '--work-dir', work, '--cfg-options', *_tiny_pretrain_opts(microlite_data)])
     acc = re.findall(r'Epoch\(val\) \[(\d+)\].*?accuracy/top1: ([\d.]+)\s+accuracy/top5: ([\d.]+)',
                      log)
     print('\n'.join(f'pretrain epoch {e}: top-1 {t1}  top-5 {t5}' for e, t1, t5 in acc))
@@ -133,3 +145,19 @@ def test_pretrain_then_transfer(tmp_path, tiny_csunet_cfg):
     # and the CNN branch / decoder did not come from the classifier
     assert 'head.fc.weight' in pretrained
     print(f'CS-UNet swin branch: {len(compared)} tensors equal to the mmpretrain backbone')
+
+
+@pytest.mark.slow
+def test_mmpretrain_own_train_script_runs_our_config(tmp_path, microlite_data):
+    """The pretraining configs load csunet through ``custom_imports``, so mmpretrain's own
+    tools/train.py (shipped in the wheel under ``mmpretrain/.mim/tools``) trains them too."""
+    import mmpretrain
+    script = Path(mmpretrain.__file__).parent / '.mim/tools/train.py'
+    if not script.is_file():
+        pytest.skip(f'this mmpretrain install ships no tools/train.py ({script})')
+    work = tmp_path / 'pretrain'
+    log = _run([script, REPO / 'configs/pretrain/swin-intermediate_scratch_microlite.py',
+                '--work-dir', work, '--cfg-options', *_tiny_pretrain_opts(microlite_data)])
+    assert re.search(r'Epoch\(val\) \[2\].*accuracy/top1: [\d.]+\s+accuracy/top5: 100\.0', log), \
+        log[-3000:]
+    assert len(list(work.glob('best_accuracy_top1_epoch_*.pth'))) == 1
