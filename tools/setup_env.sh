@@ -30,8 +30,23 @@ WANT="$(cat "${REQS[@]}" "$ROOT/setup.py" | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
     echo "setup_env: installing the pinned stack into $VENV (a few minutes the first time)"
     "$VENV/bin/python" -m pip install --disable-pip-version-check -q -U pip 'setuptools<81' wheel
+    FULL_MMCV=0
+    if "$VENV/bin/python" -m pip show -q mmcv >/dev/null 2>&1; then
+        # A full mmcv built by the user (README "Full mmcv") owns the same `mmcv` package as
+        # mmcv-lite: installing mmcv-lite over it would mix the two. Keep it.
+        echo "setup_env: full mmcv found in $VENV; keeping it instead of mmcv-lite"
+        FULL_MMCV=1
+    fi
     REQ_ARGS=()
-    for r in "${REQS[@]}"; do REQ_ARGS+=(-r "$r"); done
+    for r in "${REQS[@]}"; do
+        if [ "$FULL_MMCV" = 1 ] && [ "$r" = "$ROOT/requirements/mminstall.txt" ]; then
+            while read -r line; do
+                case "$line" in ''|'#'*|mmcv-lite*) ;; *) REQ_ARGS+=("$line") ;; esac
+            done < "$r"
+        else
+            REQ_ARGS+=(-r "$r")
+        fi
+    done
     "$VENV/bin/python" -m pip install --disable-pip-version-check -q "${REQ_ARGS[@]}"
     # Requirements are installed above; --no-deps keeps pip from re-resolving them.
     "$VENV/bin/python" -m pip install --disable-pip-version-check -q --no-deps -e "$ROOT"
