@@ -5,21 +5,18 @@
 # Classes: 0 background, 1 oxide; raw crack (2) -> oxide by default (EBCDataset crack_as=
 # 'oxide'|'background'|'ignore'). Test = whole 1024x1024 images (slide inference is set in the
 # model config's test_cfg).
+_base_ = './nasa_photometric.py'
 dataset_type = 'EBCDataset'
 crack_as = 'oxide'
 data_root = 'data/nasa_benchmark'
 crop_size = (512, 512)
 
-# The paper's augmentation (NASA's recipe): horizontal flips (the coating layers are horizontal),
-# brightness/contrast, gamma, blur or sharpen, after the random 512x512 crop.
+# The paper's augmentation (NASA's recipe), after the random 512x512 crop: horizontal flips (the
+# coating layers are horizontal), then the photometric transforms shared with Super
+# (nasa_photometric.py).
 albu_transforms = [
     dict(type='HorizontalFlip', p=0.5),
-    dict(type='RandomBrightnessContrast', brightness_limit=0.2, contrast_limit=0.2, p=0.5),
-    dict(type='RandomGamma', gamma_limit=(80, 120), p=0.5),
-    dict(type='OneOf', p=0.5, transforms=[
-        dict(type='Blur', blur_limit=3, p=1.0),
-        dict(type='Sharpen', alpha=(0.2, 0.5), lightness=(0.5, 1.0), p=1.0),
-    ]),
+    *_base_.photometric_transforms,
 ]
 # albumentations through csunet's AlbuSeg, so image and mask get the same geometric transform.
 train_augment = [dict(type='AlbuSeg', transforms=albu_transforms)]

@@ -2,22 +2,18 @@
 # Per-split files (super1.py .. super4.py) inherit this and only set the split's data_root.
 # Data: `python tools/dataset_converters/nasa_benchmark.py SRC -o data/nasa_benchmark`.
 # Classes: 0 matrix, 1 secondary, 2 tertiary (SuperDataset). Test = whole 512x512 images.
+_base_ = './nasa_photometric.py'
 dataset_type = 'SuperDataset'
 data_root = 'data/nasa_benchmark'
 crop_size = (512, 512)
 
-# The paper's augmentation (NASA's recipe): flips both ways, 90-degree rotations, brightness/contrast,
-# gamma, blur or sharpen, after the random 512x512 crop.
+# The paper's augmentation (NASA's recipe), after the random 512x512 crop: flips both ways and
+# 90-degree rotations, then the photometric transforms shared with EBC (nasa_photometric.py).
 albu_transforms = [
     dict(type='HorizontalFlip', p=0.5),
     dict(type='VerticalFlip', p=0.5),
     dict(type='RandomRotate90', p=0.5),
-    dict(type='RandomBrightnessContrast', brightness_limit=0.2, contrast_limit=0.2, p=0.5),
-    dict(type='RandomGamma', gamma_limit=(80, 120), p=0.5),
-    dict(type='OneOf', p=0.5, transforms=[
-        dict(type='Blur', blur_limit=3, p=1.0),
-        dict(type='Sharpen', alpha=(0.2, 0.5), lightness=(0.5, 1.0), p=1.0),
-    ]),
+    *_base_.photometric_transforms,
 ]
 # albumentations through csunet's AlbuSeg, so image and mask get the same geometric transform.
 train_augment = [dict(type='AlbuSeg', transforms=albu_transforms)]
