@@ -186,7 +186,7 @@ def test_experiments_write_parses_and_builds(tmp_path, axes):
            '--dataset', dataset, '-o', str(out_dir)]
     subprocess.run(cmd, check=True, capture_output=True)
     files = list(out_dir.glob('*.py'))
-    assert len(files) == 1 and not list(out_dir.glob('.tmp_*'))
+    assert len(files) == 1 and not list(out_dir.glob('.*'))  # no temporary left
     cfg = Config.fromfile(str(files[0]))
     check_leaf(cfg)
     # Writing again is a no-op; a different existing file needs --force.

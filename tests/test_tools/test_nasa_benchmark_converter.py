@@ -18,6 +18,8 @@ import pytest
 import tifffile
 from PIL import Image
 
+from csunet.fileio import write_bytes_atomic
+
 REPO = Path(__file__).resolve().parents[1].parent
 REAL_SRC = REPO.parent / 'shared/data/nasa_benchmark/benchmark_segmentation_data'
 
@@ -255,7 +257,7 @@ def test_atomic_writes_leave_no_partial_files(src, tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, 'replace', boom)
     with pytest.raises(OSError, match='disk full'):
-        conv._atomic_write_bytes(str(target), b'data')
+        write_bytes_atomic(str(target), b'data')
     assert os.listdir(target.parent) == []
     monkeypatch.setattr(os, 'replace', real_replace)
 

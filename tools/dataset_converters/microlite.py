@@ -51,13 +51,14 @@ import os.path as osp
 import re
 import shutil
 import sys
-import tempfile
 import zlib
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
+
+from csunet.fileio import AtomicDirectory
 
 IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.pgm', '.ppm')
 SPLITS = ('train', 'val', 'test')
@@ -228,17 +229,12 @@ def convert(args) -> int:
     if not sources:
         print(f'microlite: error: no class folders with images under {src}', file=sys.stderr)
         return 1
-    parent = osp.dirname(out)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(out)}.', suffix='.tmp', dir=parent)
-    try:
-        return _convert_into(args, src, out, tmp, sources)
-    finally:
-        if osp.isdir(tmp):
-            shutil.rmtree(tmp, ignore_errors=True)
+    with AtomicDirectory(out) as staged:
+        return _convert_into(args, src, staged, sources)
 
 
-def _convert_into(args, src, out, tmp, sources) -> int:
+def _convert_into(args, src, staged: AtomicDirectory, sources) -> int:
+    out, tmp = staged.path, staged.tmp
     staging = osp.join(tmp, '_staging')
     bad: List[str] = []
     tiles: Dict[Tuple[str, str], List[str]] = {}  # (class, source) -> staged tile names
@@ -301,16 +297,7 @@ def _convert_into(args, src, out, tmp, sources) -> int:
         _write_text(osp.join(meta, f'{split}.txt'), lines[split])
     _write_text(osp.join(meta, 'classes.txt'), classes)
     _write_text(osp.join(meta, 'sources.txt'), source_lines)
-    # swap into place
-    if osp.exists(out):
-        old = tempfile.mkdtemp(prefix=f'.{osp.basename(out)}.', suffix='.old',
-                               dir=osp.dirname(out))
-        os.rmdir(old)
-        os.replace(out, old)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
+    staged.commit()
     _print_table(table, out, args, len(bad))
     return 0
 

@@ -58,6 +58,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from csunet.datasets import nasa_encoding as enc
+from csunet.fileio import write_bytes_atomic
 
 REPO_URL = 'https://github.com/nasa/pretrained-microscopy-models.git'
 ZIP_URL = 'https://codeload.github.com/nasa/pretrained-microscopy-models/zip/refs/heads/main'
@@ -77,10 +78,6 @@ PART_ORDER = ('train', 'val', 'test', 'different_test')
 TIFF_EXTS = ('.tif', '.tiff')
 CLASS_NAMES = {'super': enc.SUPER_CLASSES, 'ebc': enc.EBC_RAW_CLASSES}
 ANN_KIND = {'super': 'super_ann', 'ebc': 'ebc_ann'}
-
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 
 class DownloadError(RuntimeError):
@@ -159,21 +156,6 @@ def scan_source(src: str, sources=None) -> Tuple[Scan, List[str]]:
 
 
 # ------------------------------------------------------------------------------ conversion
-def _atomic_write_bytes(path: str, data: bytes) -> None:
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(path) + '.', suffix='.tmp',
-                               dir=osp.dirname(path))
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _png_bytes(arr: np.ndarray) -> bytes:
     import cv2
     if arr.ndim == 3:
@@ -207,7 +189,7 @@ def convert_file(kind: str, path: str, files_root: str) -> dict:
         return dict(error=str(err))
     key = enc.content_key(arr)
     rel = osp.join('_files', kind, key + '.png')
-    _atomic_write_bytes(osp.join(files_root, rel), _png_bytes(out))
+    write_bytes_atomic(osp.join(files_root, rel), _png_bytes(out))
     return dict(error=None, shape=tuple(arr.shape), dtype=str(arr.dtype),
                 pixels_sha256=enc.pixels_sha256(arr), out=rel, counts=counts)
 
@@ -453,7 +435,7 @@ def main(argv=None) -> int:
                     for name in os.listdir(folder) if osp.isdir(folder) else []:
                         if name.endswith('.png') and name not in wanted:
                             os.unlink(osp.join(folder, name))
-                _atomic_write_bytes(osp.join(out, split, 'splits', part + '.txt'),
+                write_bytes_atomic(osp.join(out, split, 'splits', part + '.txt'),
                                     ''.join(p.stem + '\n' for p in ps).encode())
         files_dir = osp.join(out, '_files')
         # Garbage-collect only on full runs: a --splits run cannot see what other splits use.

@@ -30,8 +30,9 @@ import argparse
 import itertools
 import os
 import sys
-import tempfile
 from typing import Dict, List, NamedTuple, Optional
+
+from csunet.fileio import write_text_atomic
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SWIN_CHANNELS = [96, 192, 384, 768]
@@ -193,20 +194,6 @@ model = dict(
 '''
 
 
-def write_atomic(path: str, text: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.tmp_', suffix='.py')
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     sub = p.add_subparsers(dest='cmd', required=True)
@@ -243,7 +230,7 @@ def main(argv=None) -> int:
             if f.read() != text:
                 print(f'error: {path} exists and differs (use --force)', file=sys.stderr)
                 return 1
-    write_atomic(path, text)
+    write_text_atomic(path, text)
     print(path)
     return 0
 

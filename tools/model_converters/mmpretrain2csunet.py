@@ -17,8 +17,7 @@ import csunet  # noqa: F401  (registers CS-UNet modules; must precede mmseg.mode
 from csunet.models.backbones.swin_resmlp import SwinResMLP
 from csunet.models.decode_heads.swin_expand_head import SwinExpandDecoder
 from csunet.models.utils import PretrainedLoadError, load_pretrained
-from csunet.models.utils.cnn_convert import (ConversionError, load_checkpoint_file,
-                                             save_checkpoint_atomic)
+from csunet.fileio import ConversionError, load_checkpoint_file, save_checkpoint_atomic
 from csunet.models.utils.swin_convert import FC3_INITS, mmpretrain_to_csunet
 
 

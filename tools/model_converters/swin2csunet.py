@@ -15,8 +15,7 @@ import sys
 import csunet  # noqa: F401  (registers CS-UNet modules; must precede mmseg.models)
 from csunet.models.backbones.swin_resmlp import SwinResMLP
 from csunet.models.utils import PretrainedLoadError, load_pretrained
-from csunet.models.utils.cnn_convert import (ConversionError, load_checkpoint_file,
-                                             save_checkpoint_atomic)
+from csunet.fileio import ConversionError, load_checkpoint_file, save_checkpoint_atomic
 from csunet.models.utils.swin_convert import FC3_INITS, convert_swin_state_dict
 
 

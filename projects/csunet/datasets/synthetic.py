@@ -22,14 +22,13 @@ The on-disk layout is the one of our NASA converter (``tools/dataset_converters`
 
 with parts ``train``, ``val`` and ``test``. ``size`` is ``(height, width)`` everywhere.
 """
-import os
-import os.path as osp
-import tempfile
 from pathlib import Path
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
+
+from ..fileio import write_bytes_atomic, write_text_atomic
 
 __all__ = [
     'MATERIALS', 'PARTS', 'CLASS_NAMES', 'make_sample', 'generate_dataset', 'write_png_atomic'
@@ -255,24 +254,10 @@ def make_sample(material: str = 'super',
 
 def write_png_atomic(path: Union[str, Path], array: np.ndarray) -> None:
     """Encode ``array`` as PNG and move it into place atomically (temp file + ``os.replace``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     ok, buf = cv2.imencode('.png', array)
     if not ok:
         raise OSError(f'could not encode {path} as PNG')
-    _write_bytes_atomic(path, buf.tobytes())
-
-
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=str(path.parent))
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    write_bytes_atomic(path, buf.tobytes())
 
 
 def generate_dataset(out_dir: Union[str, Path],
@@ -317,7 +302,5 @@ def generate_dataset(out_dir: Union[str, Path],
             write_png_atomic(root / 'img_dir' / part / f'{stem}.png', image)
             write_png_atomic(root / 'ann_dir' / part / f'{stem}.png', mask)
             stems.append(stem)
-        split = root / 'splits' / f'{part}.txt'
-        split.parent.mkdir(parents=True, exist_ok=True)
-        _write_bytes_atomic(split, ''.join(f'{s}\n' for s in stems).encode())
+        write_text_atomic(root / 'splits' / f'{part}.txt', ''.join(f'{s}\n' for s in stems))
     return root

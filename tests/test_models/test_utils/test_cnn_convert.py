@@ -11,12 +11,11 @@ import torch
 import torchvision
 from torch import nn
 
+from csunet.fileio import ConversionError, save_checkpoint_atomic
 from csunet.models.backbones.timm_cnn import TimmCNN
-from csunet.models.utils.cnn_convert import (TIMM_NAMES, ConversionError,
-                                             clean_micronet_state_dict,
-                                             convert_micronet_state_dict, load_checkpoint_file,
-                                             micronet_url, save_checkpoint_atomic, timm_name_for,
-                                             to_features_only)
+from csunet.models.utils.cnn_convert import (TIMM_NAMES, clean_micronet_state_dict,
+                                             convert_micronet_state_dict, micronet_url,
+                                             timm_name_for, to_features_only)
 
 X = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))
 
@@ -169,25 +168,3 @@ def test_clean_state_dict_prefixes():
     smp = clean_micronet_state_dict({'encoder.conv1.weight': t, 'decoder.x.weight': t,
                                      'segmentation_head.0.weight': t})
     assert set(smp) == {'conv1.weight'}
-
-
-def test_load_checkpoint_file_errors(tmp_path):
-    with pytest.raises(ConversionError, match='nope.pth'):
-        load_checkpoint_file(str(tmp_path / 'nope.pth'))
-    bad = tmp_path / 'bad.pth'
-    bad.write_bytes(b'not a checkpoint')
-    with pytest.raises(ConversionError, match='bad.pth'):
-        load_checkpoint_file(str(bad))
-
-
-def test_save_atomic_keeps_old_file_on_failure(tmp_path):
-    out = tmp_path / 'out.pth'
-    save_checkpoint_atomic({'a': torch.ones(1)}, str(out))
-
-    def fail(_):
-        raise RuntimeError('verification failed')
-
-    with pytest.raises(RuntimeError):
-        save_checkpoint_atomic({'a': torch.zeros(1)}, str(out), verify=fail)
-    assert torch.load(out)['a'].item() == 1.
-    assert [p.name for p in tmp_path.iterdir()] == ['out.pth']

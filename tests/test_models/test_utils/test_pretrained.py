@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from csunet.models.utils import PretrainedLoadError, extract_state_dict, unwrap_checkpoint
-from csunet.models.utils.cnn_convert import ConversionError
+from csunet.fileio import ConversionError
 
 
 def test_unwrap_checkpoint_opens_wrappers_and_drops_non_tensors():

@@ -14,7 +14,7 @@ from csunet.models.backbones.swin_resmlp import SwinResMLP
 from csunet.models.layers import PatchMerging
 from csunet.models.layers.res_mlp import ResMLP
 from csunet.models.utils import load_pretrained
-from csunet.models.utils.cnn_convert import ConversionError
+from csunet.fileio import ConversionError
 from csunet.models.utils.swin_convert import (convert_swin_state_dict, decoder_block_mapping,
                                               detect_swin_layout,
                                               interpolate_relative_position_bias_table,

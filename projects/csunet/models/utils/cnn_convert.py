@@ -32,28 +32,22 @@ equals TF "SAME" except where a stride-2 layer sees an odd size, so build the so
 ``blocks.stage.i``; stage boundaries are read off the checkpoint (every stage has its own output
 width), so every depth multiplier works without a table.
 """
-import os
 import re
-import tempfile
 from collections import OrderedDict
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from torch import nn
 
+from ...fileio import ConversionError
 from .pretrained import unwrap_checkpoint
 
 __all__ = [
     'ConversionError', 'TIMM_NAMES', 'NASA_URL_BASE', 'micronet_url', 'timm_name_for',
-    'clean_micronet_state_dict', 'convert_micronet_state_dict', 'to_features_only',
-    'load_checkpoint_file', 'save_checkpoint_atomic'
+    'clean_micronet_state_dict', 'convert_micronet_state_dict', 'to_features_only'
 ]
 
 NASA_URL_BASE = 'https://nasa-public-data.s3.amazonaws.com/microscopy_segmentation_models/'
-
-
-class ConversionError(ValueError):
-    """A checkpoint cannot be converted (unknown family or key layout)."""
 
 
 def _timm_names() -> Dict[str, str]:
@@ -272,50 +266,3 @@ def to_features_only(state: Dict[str, torch.Tensor], model: nn.Module
         else:
             unused.append(key)
     return renamed, unused
-
-
-def load_checkpoint_file(path: str, trust: bool = False) -> dict:
-    """``torch.load`` a local checkpoint on CPU, with errors that name the file.
-
-    Args:
-        path: Local file.
-        trust: Allow arbitrary pickled objects (``weights_only=False``); only for files you trust.
-    """
-    if not os.path.isfile(path):
-        raise ConversionError(f'{path}: no such file')
-    try:
-        return torch.load(path, map_location='cpu', weights_only=not trust)
-    except Exception as e:  # noqa: BLE001 - re-raised naming the file
-        hint = '' if trust else (' If the file is a trusted full training checkpoint (pickled '
-                                 'objects besides tensors), pass --trust-checkpoint.')
-        raise ConversionError(f'{path}: cannot read as a PyTorch checkpoint '
-                              f'({type(e).__name__}: {str(e)[:300]}).{hint}') from e
-
-
-def save_checkpoint_atomic(obj: dict, path: str,
-                           verify: Optional[Callable[[str], object]] = None) -> None:
-    """``torch.save`` to a temporary file next to ``path``, then ``os.replace`` it into place, so
-    an interrupted or failed run never leaves a half-written ``path``.
-
-    Args:
-        obj: What to save.
-        path: Destination.
-        verify: Called with the temporary file before it is moved into place; if it raises, the
-            temporary file is removed and ``path`` is left untouched.
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.' + os.path.basename(path), suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(obj, f)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual file mode
-        if verify is not None:
-            verify(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -69,7 +69,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn.functional as F
 
-from .cnn_convert import ConversionError
+from ...fileio import ConversionError
 from .pretrained import unwrap_checkpoint
 
 __all__ = [
