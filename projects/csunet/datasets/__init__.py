@@ -5,7 +5,7 @@ Registers :class:`SuperDataset`, :class:`EBCDataset` (mmseg ``DATASETS``) and
 """
 from . import nasa_encoding
 from .ebc import EBCDataset
-from .microlite import MICROLITE_AVAILABLE  # MicroLiteDataset, ClippedAccuracy in mmpretrain
+from .microlite import MICROLITE_AVAILABLE  # MicroLiteDataset in mmpretrain
 from .super import SuperDataset
 from .transforms import CheckSegLabels
 

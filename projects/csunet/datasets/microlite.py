@@ -17,9 +17,9 @@ the data, never from this file:
 
 ``split='train'`` picks ``meta/train.txt`` when it exists, else the folder ``train/``.
 
-Registered in mmpretrain's ``DATASETS`` (:class:`MicroLiteDataset`) and ``METRICS``
-(:class:`ClippedAccuracy`) when mmpretrain is importable; otherwise this module defines nothing
-and raises nothing (``MICROLITE_AVAILABLE`` is False).
+Registered in mmpretrain's ``DATASETS`` (:class:`MicroLiteDataset`) when mmpretrain is
+importable; otherwise this module defines nothing and raises nothing (``MICROLITE_AVAILABLE`` is
+False). The pretraining metric, ``ClippedAccuracy``, is in :mod:`csunet.evaluation`.
 """
 import os.path as osp
 from typing import List, Optional, Sequence, Union
@@ -53,16 +53,14 @@ def read_classes(path: str) -> List[str]:
 
 
 try:
-    import torch
     from mmpretrain.datasets import CustomDataset
-    from mmpretrain.evaluation import Accuracy
-    from mmpretrain.registry import DATASETS, METRICS
+    from mmpretrain.registry import DATASETS
     MICROLITE_AVAILABLE = True
 except ImportError:  # mmpretrain is optional (segmentation only)
     MICROLITE_AVAILABLE = False
 
 if MICROLITE_AVAILABLE:
-    __all__ += ['MicroLiteDataset', 'ClippedAccuracy']
+    __all__ += ['MicroLiteDataset']
 
     @DATASETS.register_module()
     class MicroLiteDataset(CustomDataset):
@@ -145,23 +143,6 @@ if MICROLITE_AVAILABLE:
                     raise ValueError(f'MicroLiteDataset: {len(bad)} label(s) outside '
                                      f'0..{n - 1}, e.g. {bad[:3]}')
             return data_list
-
-    @METRICS.register_module()
-    class ClippedAccuracy(Accuracy):
-        """mmpretrain's :class:`~mmpretrain.evaluation.Accuracy`, with top-k for k >= classes.
-
-        mmpretrain's ``Accuracy(topk=(1, 5))`` raises ``ValueError`` ("Top-5 accuracy is
-        unavailable ...") on score vectors with fewer than 5 classes (small test sets, subsets of
-        MicroLite). Top-k accuracy with k >= C is 1.0 by definition (every class is among the
-        top k), so here k is clipped to C for the computation and the metric keeps its name
-        (``accuracy/top5``). With C >= max(topk) this is exactly ``Accuracy``.
-        """
-
-        @staticmethod
-        def calculate(pred, target, topk=(1, ), thrs=(0., )):
-            if isinstance(pred, torch.Tensor) and pred.ndim == 2:
-                topk = tuple(min(int(k), pred.size(1)) for k in topk)
-            return Accuracy.calculate(pred, target, topk, thrs)
 
 
 def _subdirs(root: str) -> List[str]:
