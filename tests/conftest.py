@@ -31,7 +31,8 @@ def _tiny_csunet_cfg(num_classes: int = 3, cnn: str = 'resnet18') -> dict:
         model.backbone.cnn = None
     model.decode_head.update(
         in_channels=[32, 64, 128, 256] + cnn_channels, channels=32, decoder_depths=(1, 1, 1),
-        num_heads=(4, 2, 1), drop_path_rate=0., num_classes=num_classes)
+        num_heads=(4, 2, 1), drop_path_rate=0., bottleneck_depth=1,
+        num_classes=num_classes)
     return model
 
 

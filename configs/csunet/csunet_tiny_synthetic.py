@@ -12,6 +12,7 @@ model = dict(
     decode_head=dict(
         in_channels=[96, 192, 384, 768, 64, 128, 256, 512],
         decoder_depths=(2, 2, 2),
+        drop_path_rate=0.1,  # the encoder's (mirrored schedule)
         num_classes=3))
 
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3,

@@ -13,7 +13,7 @@ import argparse
 import sys
 
 import csunet  # noqa: F401  (registers CS-UNet modules; must precede mmseg.models)
-from csunet.models.backbones.swin_resmlp import SwinResMLP
+from csunet.models.backbones.swin_resmlp import SKIP_SOURCES, SwinResMLP
 from csunet.models.utils import PretrainedLoadError, load_pretrained
 from csunet.fileio import ConversionError, load_checkpoint_file, save_checkpoint_atomic
 from csunet.models.utils.swin_convert import FC3_INITS, convert_swin_state_dict
@@ -26,8 +26,9 @@ def parse_args(argv=None):
     p.add_argument('--window-size', type=int, default=8, help='target window (default 8)')
     p.add_argument('--fc3-init', default='identity', choices=[str(c) for c in FC3_INITS],
                    help='init of ResMLP fc3 when the source has none (default identity)')
-    p.add_argument('--no-stage-norms', action='store_true',
-                   help='do not write unit LayerNorms for norm0..norm2')
+    p.add_argument('--skip-source', default='stage_input', choices=SKIP_SOURCES,
+                   help="skip wiring of the target SwinResMLP (default stage_input, the official "
+                        "CS-UNet's); stage_output also writes unit LayerNorms for norm0..norm2")
     p.add_argument('--prefix', default=None,
                    help='prefix of the Swin keys in the source (found automatically)')
     p.add_argument('--depths', type=int, nargs='+', default=None,
@@ -47,15 +48,15 @@ def main(argv=None) -> int:
     try:
         ckpt = load_checkpoint_file(args.src, trust=args.trust_checkpoint)
         state, info = convert_swin_state_dict(ckpt, args.window_size, fc3,
-                                              stage_norms=not args.no_stage_norms,
+                                              stage_norms=args.skip_source == 'stage_output',
                                               prefix=args.prefix)
         depths = tuple(args.depths or info['depths'])
         embed = state['patch_embed.proj.weight'].shape[0]
         heads = tuple(state[f'layers.{i}.blocks.0.attn.relative_position_bias_table'].shape[1]
                       for i in range(len(info['depths'])))[:len(depths)]
         model = SwinResMLP(embed_dims=embed, depths=depths, num_heads=heads,
-                           window_size=args.window_size, patch_size=
-                           state['patch_embed.proj.weight'].shape[-1],
+                           window_size=args.window_size, skip_source=args.skip_source,
+                           patch_size=state['patch_embed.proj.weight'].shape[-1],
                            in_channels=state['patch_embed.proj.weight'].shape[1])
         meta = dict(source=args.src, converter='swin2csunet', target='SwinResMLP',
                     embed_dims=embed, num_heads=heads, **{k: v for k, v in info.items()})
@@ -71,8 +72,9 @@ def main(argv=None) -> int:
     r = reports[0]
     print(f'{args.src}: layout {info["layout"]}, prefix {info["prefix"]!r}, depths '
           f'{info["depths"]}, window {info["window_size"]["source"]} -> {args.window_size}')
+    norms = ', stage norms' if args.skip_source == 'stage_output' else ''
     print(f'  from source {info["from_source"]}, initialised {len(info["initialised"])} '
-          f'(fc3 {fc3}, stage norms), dropped {len(info["dropped"])} {info["dropped"][:6]}, '
+          f'(fc3 {fc3}{norms}), dropped {len(info["dropped"])} {info["dropped"][:6]}, '
           f'outside prefix {len(info["outside_prefix"])}')
     print(f'  load check into SwinResMLP: loaded {len(r.loaded)}, missing {len(r.missing)}, '
           f'unexpected {len(r.unexpected)}, mismatched {len(r.mismatched)}')

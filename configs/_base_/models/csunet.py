@@ -38,7 +38,9 @@ model = dict(
         decoder_depths=(6, 2, 2),
         num_heads=(12, 6, 3),
         window_size=8,
-        drop_path_rate=0.1,
+        # The encoder's rate: the decoder reuses the encoder's stochastic-depth schedule mirrored
+        # (stride 16 <- stage 2, 8 <- 1, 4 <- 0), as the official CS-UNet / Swin-Unet do.
+        drop_path_rate=0.2,
         dropout_ratio=0.,
         num_classes=3,
         align_corners=False,

@@ -13,6 +13,10 @@ from .pretrained_mixin import PretrainedBranchMixin
 #: Named depth variants of the paper.
 SWIN_DEPTHS = {'original': (2, 2, 6, 2), 'intermediate': (2, 2, 2, 2)}
 
+#: What the Swin branch returns at the first S-1 strides (the last stage always gives its
+#: normalised output, the bottleneck).
+SKIP_SOURCES = ('stage_input', 'stage_output')
+
 
 def init_transformer_weights(module: nn.Module) -> None:
     """Swin's initialisation: truncated normal (std 0.02) linears, unit LayerNorms."""
@@ -30,8 +34,19 @@ class SwinResMLP(PretrainedBranchMixin, BaseModule):
     """Swin Transformer (Liu et al. 2021) whose block MLPs are ResMLPs (CS-UNet, Swin-T branch).
 
     Parameter names follow Microsoft's Swin (``patch_embed.proj``, ``layers.i.blocks.j.attn.qkv``,
-    ``layers.i.downsample.reduction``, ...) plus one output norm per stage (``norm0``..``norm3``,
-    ``norm3`` being Microsoft's final ``norm``), so Swin checkpoints convert by renaming only.
+    ``layers.i.downsample.reduction``, ...); Microsoft's final ``norm`` is ``norm{S-1}``
+    (``norm3``), so Swin checkpoints convert by renaming only.
+
+    Skips (``skip_source``), for every stage ``i < S-1`` in ``out_indices``:
+
+    * ``'stage_input'`` (default; Swin-Unet's and the official CS-UNet's wiring): the map that
+      *enters* stage i, un-normalised: the patch embedding (after its LayerNorm) for i = 0, the
+      output of stage i-1's patch merging for i > 0. No extra parameters.
+    * ``'stage_output'``: the output of stage i's blocks through a LayerNorm ``norm{i}`` of its
+      own (mmseg's Swin convention; adds ``2 * C * (2**(S-1) - 1)`` parameters, 1,344 for C = 96).
+
+    Stage ``S-1`` (the bottleneck) always returns ``norm{S-1}`` of its blocks' output, in both
+    modes, as Microsoft's classifier and Swin-Unet do.
 
     Args:
         in_channels: Image channels.
@@ -45,7 +60,8 @@ class SwinResMLP(PretrainedBranchMixin, BaseModule):
         drop_rate: Dropout in ResMLPs and attention projections.
         attn_drop_rate: Dropout on attention weights.
         drop_path_rate: Stochastic depth, rising linearly to this value over all blocks.
-        out_indices: Stages whose (normalised) outputs are returned.
+        out_indices: Stages whose maps are returned (see ``skip_source``).
+        skip_source: ``'stage_input'`` or ``'stage_output'`` (see above).
         init_cfg: mmengine init config; ``dict(type='Pretrained', checkpoint=..., prefix=...)``
             loads with per-branch counts (see :func:`~csunet.models.utils.load_pretrained`).
 
@@ -53,7 +69,7 @@ class SwinResMLP(PretrainedBranchMixin, BaseModule):
         - Input: ``(B, in_channels, H, W)``, H and W multiples of ``patch_size * 2**(stages-1)``
           (:class:`CSUNetEncoder` pads to that).
         - Output: tuple of ``(B, C * 2**i, H / (patch_size * 2**i), W / (...))`` for i in
-          ``out_indices``.
+          ``out_indices``. Both skip sources have the same shapes.
     """
     branch_name = 'swin'
 
@@ -70,6 +86,7 @@ class SwinResMLP(PretrainedBranchMixin, BaseModule):
                  attn_drop_rate: float = 0.,
                  drop_path_rate: float = 0.2,
                  out_indices: Sequence[int] = (0, 1, 2, 3),
+                 skip_source: str = 'stage_input',
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if isinstance(depths, str):
@@ -82,7 +99,10 @@ class SwinResMLP(PretrainedBranchMixin, BaseModule):
                              f'{len(num_heads)} num_heads={tuple(num_heads)}')
         if not set(out_indices) <= set(range(len(depths))):
             raise ValueError(f'out_indices {tuple(out_indices)} outside 0..{len(depths) - 1}')
+        if skip_source not in SKIP_SOURCES:
+            raise ValueError(f'skip_source={skip_source!r}: use one of {SKIP_SOURCES}')
         self.depths = depths
+        self.skip_source = skip_source
         self.patch_size = patch_size
         self.out_indices = tuple(out_indices)
         self.num_features = [embed_dims * 2**i for i in range(len(depths))]
@@ -103,8 +123,10 @@ class SwinResMLP(PretrainedBranchMixin, BaseModule):
                     downsample=PatchMerging(dim) if i < len(depths) - 1 else None,
                     mlp_ratio=mlp_ratio, qkv_bias=qkv_bias, drop=drop_rate,
                     attn_drop=attn_drop_rate))
+        last = len(depths) - 1
         for i in self.out_indices:
-            self.add_module(f'norm{i}', nn.LayerNorm(self.num_features[i]))
+            if i == last or skip_source == 'stage_output':
+                self.add_module(f'norm{i}', nn.LayerNorm(self.num_features[i]))
         self.apply(init_transformer_weights)
 
     @property
@@ -116,9 +138,14 @@ class SwinResMLP(PretrainedBranchMixin, BaseModule):
             raise ValueError(f'SwinResMLP input {tuple(x.shape[-2:])} must be a multiple of '
                              f'{self.size_divisor}; CSUNetEncoder pads for you')
         x = self.pos_drop(self.patch_embed(x))  # B, H/4, W/4, C
+        last = len(self.layers) - 1
         outs = []
         for i, stage in enumerate(self.layers):
+            skip = i in self.out_indices
+            if skip and i < last and self.skip_source == 'stage_input':
+                outs.append(x.permute(0, 3, 1, 2).contiguous())
+                skip = False
             out, x = stage(x)
-            if i in self.out_indices:
+            if skip:
                 outs.append(getattr(self, f'norm{i}')(out).permute(0, 3, 1, 2).contiguous())
         return tuple(outs)

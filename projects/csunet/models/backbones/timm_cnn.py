@@ -21,6 +21,16 @@ class TimmCNN(PretrainedBranchMixin, BaseModule):
     ``ceil(H / s) x ceil(W / s)`` (Inception's unpadded convolutions give e.g. 125 instead of 128 at
     stride 4) are resized to it bilinearly, so every family gives the same grid as the Swin branch.
 
+    Random initialisation follows the official CS-UNet, whose CNN branch is torchvision /
+    Cadene (``pretrainedmodels``) code: the last BatchNorm of each residual block starts at 1.
+    timm's ResNet family (``resnet*``, ``resnext*``, ``seresnet*``, ``seresnext*``, ``ecaresnet*``
+    ..., every model whose blocks have timm's ``zero_init_last`` hook) would set it to 0
+    (``zero_init_last=True``, the "Bag of Tricks" default), which makes every residual block
+    start as an identity; such models are built with ``zero_init_last=False`` unless
+    ``model_kwargs`` says otherwise. Other families (``legacy_se*``, EfficientNet, MobileNet,
+    DenseNet, VGG, Inception) have no such hook and are left as timm builds them. A loaded
+    checkpoint overwrites the initialisation either way.
+
     Checkpoints: timm classification weights of ``model_name`` (or the output of
     ``tools/model_converters/micronet2timm.py``) load with ``init_cfg=dict(type='Pretrained',
     checkpoint=...)``; the names timm's ``features_only`` flattens (``features.0`` ->
@@ -58,6 +68,11 @@ class TimmCNN(PretrainedBranchMixin, BaseModule):
         kwargs = dict(features_only=True, pretrained=pretrained, in_chans=in_channels,
                       **(model_kwargs or {}))
         model = timm.create_model(model_name, **kwargs)
+        rebuild = False
+        if 'zero_init_last' not in kwargs and any(
+                hasattr(m, 'zero_init_last') for m in model.modules()):
+            kwargs['zero_init_last'] = False  # official (torchvision / Cadene) init, see above
+            rebuild = True
         reductions = model.feature_info.reduction()
         indices = []
         for stride in self.out_strides:
@@ -66,8 +81,8 @@ class TimmCNN(PretrainedBranchMixin, BaseModule):
                 raise ValueError(f'{model_name} has no feature map at stride {stride} '
                                  f'(its strides: {reductions})')
             indices.append(matches[-1])
-        if indices != list(range(len(reductions))):
-            # Rebuild with only the kept levels so that unused tail layers are not run.
+        if indices != list(range(len(reductions))) or rebuild:
+            # Only the kept levels, so that unused tail layers are not run.
             model = timm.create_model(model_name, out_indices=tuple(indices), **kwargs)
         self.model = model
         self.out_channels: List[int] = model.feature_info.channels()

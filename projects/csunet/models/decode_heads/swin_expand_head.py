@@ -39,7 +39,14 @@ class SwinExpandDecoder(BaseDecodeHead):
         num_heads: Attention heads at strides 16, 8, 4.
         window_size: Attention window side.
         mlp_ratio, qkv_bias, drop_rate, attn_drop_rate: As in :class:`SwinResMLP`.
-        drop_path_rate: Stochastic depth, rising linearly over the decoder blocks.
+        drop_path_rate: The *encoder's* stochastic-depth rate (set it equal to
+            ``backbone.swin.drop_path_rate``). As in Swin-Unet and the official CS-UNet, the decoder
+            reuses the encoder's schedule ``linspace(0, drop_path_rate, sum(encoder depths))``
+            mirrored: the stride-16 level takes encoder stage 2's rates, stride 8 stage 1's,
+            stride 4 stage 0's, so the rates fall toward the output.
+        bottleneck_depth: Blocks of the encoder's last stage (2 in every Swin-T variant). With
+            ``decoder_depths`` (the mirror of encoder stages 2, 1, 0) it gives the encoder's
+            depths, hence its rate schedule.
         **kwargs: :class:`~mmseg.models.decode_heads.decode_head.BaseDecodeHead` arguments
             (``num_classes``, ``loss_decode``, ``dropout_ratio``, ...). ``in_index`` and
             ``input_transform`` are set here.
@@ -59,7 +66,8 @@ class SwinExpandDecoder(BaseDecodeHead):
                  qkv_bias: bool = True,
                  drop_rate: float = 0.,
                  attn_drop_rate: float = 0.,
-                 drop_path_rate: float = 0.1,
+                 drop_path_rate: float = 0.2,
+                 bottleneck_depth: int = 2,
                  **kwargs) -> None:
         in_channels = list(in_channels)
         if len(in_channels) not in (4, 8):
@@ -81,7 +89,9 @@ class SwinExpandDecoder(BaseDecodeHead):
         if len(decoder_depths) != 3 or len(num_heads) != 3:
             raise ValueError('decoder_depths and num_heads need one entry per level (16, 8, 4)')
         self.has_cnn = len(in_channels) == 8
-        rates = torch.linspace(0, drop_path_rate, sum(decoder_depths)).tolist()
+        # Encoder depths (stages 0..3) = decoder depths reversed + the bottleneck's.
+        encoder_depths = list(decoder_depths[::-1]) + [bottleneck_depth]
+        encoder_rates = torch.linspace(0, drop_path_rate, sum(encoder_depths)).tolist()
 
         # Level 0: bottleneck (+ CNN stride-32 map) -> stride 16.
         self.bottleneck_expand = PatchExpand(swin_dims[3] + cnn_dims[3], swin_dims[2])
@@ -93,7 +103,8 @@ class SwinExpandDecoder(BaseDecodeHead):
             self.layers_up.append(
                 SwinResMLPStage(
                     dim, decoder_depths[i], num_heads[i], window_size,
-                    drop_path=rates[sum(decoder_depths[:i]):sum(decoder_depths[:i + 1])],
+                    drop_path=encoder_rates[sum(encoder_depths[:level]):
+                                            sum(encoder_depths[:level + 1])],
                     upsample=PatchExpand(dim, dim // 2) if level > 0 else None,
                     mlp_ratio=mlp_ratio, qkv_bias=qkv_bias, drop=drop_rate,
                     attn_drop=attn_drop_rate))

@@ -35,8 +35,10 @@ The Swin part is found wherever it is nested: the prefix is whatever precedes
     once fc3 has moved away from zero.
   - ``None``: not written; the model keeps its own random init and reports fc3 as missing.
 
-* the per-stage output norms ``norm0``..``norm{S-2}`` (Microsoft has only the final one) are
-  written as unit LayerNorms (``stage_norms=True``), the same values the model would initialise.
+* with ``stage_norms=True`` (for ``SwinResMLP(skip_source='stage_output')`` only), the per-stage
+  output norms ``norm0``..``norm{S-2}`` that Microsoft lacks are written as unit LayerNorms, the
+  values the model would initialise. The default model (``skip_source='stage_input'``, the
+  official wiring) has no such norms, so by default none are written.
 
 So a Microsoft Swin-T loads into ``SwinResMLP()`` with nothing missing and every tensor either
 from the source or documented as initialised (``info['initialised']``), unlike the authors' loader,
@@ -152,7 +154,7 @@ def swin_depths(state: Dict[str, torch.Tensor]) -> Tuple[int, ...]:
 def convert_swin_state_dict(checkpoint: dict,
                             window_size: int = 8,
                             fc3_init: Optional[str] = 'identity',
-                            stage_norms: bool = True,
+                            stage_norms: bool = False,
                             prefix: Optional[str] = None
                             ) -> Tuple[Dict[str, torch.Tensor], dict]:
     """Map a Swin checkpoint to :class:`SwinResMLP`'s state-dict layout (see module docstring).
@@ -161,7 +163,8 @@ def convert_swin_state_dict(checkpoint: dict,
         checkpoint: What ``torch.load`` returned (wrappers ``model``/``state_dict`` allowed).
         window_size: Window of the target model (bias tables are resized to it).
         fc3_init: ``'identity'``, ``'zero'`` or None, for ResMLP ``fc3`` layers the source lacks.
-        stage_norms: Write unit LayerNorms for per-stage norms the source lacks.
+        stage_norms: Write unit LayerNorms for the per-stage norms ``norm0``..``norm{S-2}`` of a
+            ``skip_source='stage_output'`` target, where the source lacks them.
         prefix: Key prefix of the Swin part; found automatically when None.
 
     Returns:
@@ -216,7 +219,7 @@ def convert_swin_state_dict(checkpoint: dict,
                 out[base + 'mlp.fc3.weight'] = eye if fc3_init == 'identity' else eye * 0
                 out[base + 'mlp.fc3.bias'] = torch.zeros(dim, dtype=w.dtype)
                 initialised += [base + 'mlp.fc3.weight', base + 'mlp.fc3.bias']
-        if stage_norms and f'norm{i}.weight' not in out:
+        if stage_norms and i < len(depths) - 1 and f'norm{i}.weight' not in out:
             w = out[f'layers.{i}.blocks.0.norm1.weight']
             out[f'norm{i}.weight'] = torch.ones_like(w)
             out[f'norm{i}.bias'] = torch.zeros_like(w)
