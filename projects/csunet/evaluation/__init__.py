@@ -3,4 +3,5 @@
 from .clipped_accuracy import CLIPPED_ACCURACY_AVAILABLE
 from .nasa_iou_metric import NASAIoUMetric, pooled_intersection_union, predicted_masks
 
-__all__ = ['NASAIoUMetric', 'pooled_intersection_union', 'predicted_masks', 'CLIPPED_ACCURACY_AVAILABLE']
+__all__ = ['NASAIoUMetric', 'pooled_intersection_union', 'predicted_masks',
+           'CLIPPED_ACCURACY_AVAILABLE']
