@@ -2,6 +2,4 @@
 # order, chosen by the converter), EBC3's own val (3) and test (6).
 _base_ = './ebc_common.py'
 split_root = 'data/nasa_benchmark/ebc3'
-train_dataloader = dict(dataset=dict(data_root=split_root))
-val_dataloader = dict(dataset=dict(data_root=split_root))
-test_dataloader = dict(dataset=dict(data_root=split_root))
+train_dataloader = val_dataloader = test_dataloader = dict(dataset=dict(data_root=split_root))

@@ -2,6 +2,4 @@
 # test_dataloader.dataset ann_file='splits/different_test.txt' and data_prefix to different_test).
 _base_ = './super_common.py'
 split_root = 'data/nasa_benchmark/super2'
-train_dataloader = dict(dataset=dict(data_root=split_root))
-val_dataloader = dict(dataset=dict(data_root=split_root))
-test_dataloader = dict(dataset=dict(data_root=split_root))
+train_dataloader = val_dataloader = test_dataloader = dict(dataset=dict(data_root=split_root))

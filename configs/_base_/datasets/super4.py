@@ -2,6 +2,4 @@
 # different_test).
 _base_ = './super_common.py'
 split_root = 'data/nasa_benchmark/super4'
-train_dataloader = dict(dataset=dict(data_root=split_root))
-val_dataloader = dict(dataset=dict(data_root=split_root))
-test_dataloader = dict(dataset=dict(data_root=split_root))
+train_dataloader = val_dataloader = test_dataloader = dict(dataset=dict(data_root=split_root))

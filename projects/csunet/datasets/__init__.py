@@ -6,7 +6,11 @@ Registers :class:`SuperDataset`, :class:`EBCDataset` (mmseg ``DATASETS``) and
 from . import nasa_encoding
 from .ebc import EBCDataset
 from .microlite import MICROLITE_AVAILABLE  # MicroLiteDataset in mmpretrain
+from .nasa_base import NASASegDataset
 from .super import SuperDataset
 from .transforms import CheckSegLabels
 
-__all__ = ['nasa_encoding', 'SuperDataset', 'EBCDataset', 'CheckSegLabels', 'MICROLITE_AVAILABLE']
+__all__ = [
+    'nasa_encoding', 'NASASegDataset', 'SuperDataset', 'EBCDataset', 'CheckSegLabels',
+    'MICROLITE_AVAILABLE'
+]

@@ -1,9 +1,9 @@
 """EBC 1-3 (environmental barrier coating oxidation) of the NASA segmentation benchmark."""
 from typing import Dict, Optional, Sequence
 
-from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
+from .nasa_base import NASASegDataset
 from .nasa_encoding import EBC_RAW_VALUES
 
 #: ``crack_as`` choices -> the label raw crack pixels (value 2) get before the class subset.
@@ -11,7 +11,7 @@ CRACK_TARGETS = {'oxide': 1, 'background': 0, 'ignore': 255}
 
 
 @DATASETS.register_module()
-class EBCDataset(BaseSegDataset):
+class EBCDataset(NASASegDataset):
     """EBC 1-3 data set converted by ``tools/dataset_converters/nasa_benchmark.py``.
 
     The converted masks keep NASA's raw values 0 = background/substrate, 1 = oxide, 2 = crack.
@@ -24,25 +24,17 @@ class EBCDataset(BaseSegDataset):
             index, 255). The mapping is a mmseg ``label_map`` ({raw value: label}) stored in each
             data info and applied by ``LoadAnnotations``; it is composed with the usual
             class-subset mapping when ``metainfo=dict(classes=...)`` selects a subset.
-        **kwargs: see :class:`mmseg.datasets.BaseSegDataset`.
+        **kwargs: see :class:`NASASegDataset` (layout, suffixes) and
+            :class:`mmseg.datasets.BaseSegDataset`.
     """
     METAINFO = dict(classes=('background', 'oxide'), palette=[[0, 0, 0], [255, 128, 0]])
 
-    def __init__(self,
-                 crack_as: str = 'oxide',
-                 img_suffix: str = '.png',
-                 seg_map_suffix: str = '.png',
-                 reduce_zero_label: bool = False,
-                 **kwargs) -> None:
+    def __init__(self, crack_as: str = 'oxide', **kwargs) -> None:
         if crack_as not in CRACK_TARGETS:
             raise ValueError(f'crack_as must be one of {sorted(CRACK_TARGETS)}, got {crack_as!r}')
         self.crack_as = crack_as
         self._class_label_map: Optional[Dict[int, int]] = None
-        super().__init__(
-            img_suffix=img_suffix,
-            seg_map_suffix=seg_map_suffix,
-            reduce_zero_label=reduce_zero_label,
-            **kwargs)
+        super().__init__(**kwargs)
 
     def get_label_map(self, new_classes: Optional[Sequence] = None) -> Dict[int, int]:
         """Raw mask value -> label: crack mapping composed with the class-subset mapping."""
@@ -68,10 +60,3 @@ class EBCDataset(BaseSegDataset):
             return super()._update_palette()
         finally:
             self.label_map = raw_map
-
-    def load_data_list(self) -> list:
-        data_list = super().load_data_list()
-        num_classes = len(self._metainfo['classes'])
-        for info in data_list:
-            info['num_classes'] = num_classes
-        return data_list

@@ -4,18 +4,20 @@ Registered in mmpretrain's ``METRICS`` (used by the MicroLite pretraining config
 ``configs/pretrain/``) when mmpretrain is importable; otherwise this module defines nothing and
 raises nothing (``CLIPPED_ACCURACY_AVAILABLE`` is False).
 """
-__all__ = ['CLIPPED_ACCURACY_AVAILABLE']
+import torch
 
 try:
-    import torch
     from mmpretrain.evaluation import Accuracy
     from mmpretrain.registry import METRICS
-    CLIPPED_ACCURACY_AVAILABLE = True
 except ImportError:  # mmpretrain is optional (segmentation only)
-    CLIPPED_ACCURACY_AVAILABLE = False
+    Accuracy = METRICS = None
+
+#: Whether mmpretrain is importable (and ``ClippedAccuracy`` defined and registered).
+CLIPPED_ACCURACY_AVAILABLE = Accuracy is not None
+__all__ = ['CLIPPED_ACCURACY_AVAILABLE']
 
 if CLIPPED_ACCURACY_AVAILABLE:
-    __all__ += ['ClippedAccuracy']
+    __all__.append('ClippedAccuracy')
 
     @METRICS.register_module()
     class ClippedAccuracy(Accuracy):
