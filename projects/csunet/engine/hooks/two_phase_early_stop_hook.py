@@ -25,6 +25,10 @@ does not keep its counter across ``--resume``. :class:`TwoPhaseEarlyStopHook` th
   phase-1 best, like NASA's single ``max_score``);
 * after ``patience`` such validations in phase 2 (or on a non-finite score): sets
   ``runner.train_loop.stop_training = True``;
+* logs one line per validation (epoch, iteration, score, best, phase, counter) and one for the
+  switch or the stop, on every rank that has a log file (all of them with
+  ``log_level='DEBUG'``: mmengine then writes one log per rank), so distributed runs can be
+  checked rank by rank;
 * stores ``phase``, ``best_score`` and ``wait_count`` in the message hub's runtime info, which
   mmengine saves in every checkpoint and restores on ``resume`` only (not on ``load_from``), and
   reads them back in ``before_train``. A copy also goes into ``checkpoint['meta']`` for
@@ -169,7 +173,7 @@ class TwoPhaseEarlyStopHook(Hook):
 
         if self.check_finite and not math.isfinite(score):
             runner.logger.warning(
-                f'{type(self).__name__}: {self.monitor} = {score} is not finite; stopping. '
+                f'{self._where(runner)}: {self.monitor} = {score} is not finite; stopping. '
                 f'Best was {self.best_score:.4f}.')
             runner.train_loop.stop_training = True
         elif self._is_better(score):
@@ -177,12 +181,19 @@ class TwoPhaseEarlyStopHook(Hook):
             self.wait_count = 0
         else:
             self.wait_count += 1
+        # One line per validation: the decision's inputs, so a log (one per rank in distributed
+        # training) shows why and when the phase switched or training stopped.
+        runner.logger.info(
+            f'{self._where(runner)}: {self.monitor} {score:.4f}, best {self.best_score:.4f}, '
+            f'phase {self.phase}, {self.wait_count}/{self.patience} validations without '
+            f'improvement, lr {self._current_lr(runner):g}')
+        if math.isfinite(score) or not self.check_finite:
             if self.wait_count >= self.patience:
                 if self.phase == 1:
                     self._switch_phase(runner)
                 else:
                     runner.logger.info(
-                        f'{type(self).__name__}: no improvement of {self.monitor} in '
+                        f'{self._where(runner)}: no improvement of {self.monitor} in '
                         f'{self.wait_count} validations of phase 2 (best '
                         f'{self.best_score:.4f}); stopping training.')
                     runner.train_loop.stop_training = True
@@ -211,11 +222,19 @@ class TwoPhaseEarlyStopHook(Hook):
             f'{type(self).__name__} reloads the best checkpoint kept by CheckpointHook; configure '
             f"default_hooks.checkpoint with save_best='{self.monitor}', rule='{self.rule}'.")
 
+    def _where(self, runner) -> str:
+        """Log prefix: the hook and the training progress (epochs and iterations completed)."""
+        return f'{type(self).__name__} at epoch {runner.epoch}, iter {runner.iter}'
+
     def _optim_wrappers(self, runner) -> list:
         wrapper = runner.optim_wrapper
         if isinstance(wrapper, OptimWrapperDict):
             return list(wrapper.values())
         return [wrapper]
+
+    def _current_lr(self, runner) -> float:
+        """The lr of the first param group (the one this hook sets in every group)."""
+        return self._optim_wrappers(runner)[0].optimizer.param_groups[0]['lr']
 
     def _set_lr(self, runner, lr: float) -> None:
         for wrapper in self._optim_wrappers(runner):
@@ -239,7 +258,7 @@ class TwoPhaseEarlyStopHook(Hook):
             raise RuntimeError(f'{type(self).__name__}: no best checkpoint under message-hub key '
                                f'`{key}`; was CheckpointHook(save_best=...) active?')
         runner.logger.info(
-            f'{type(self).__name__}: no improvement of {self.monitor} in {self.wait_count} '
+            f'{self._where(runner)}: no improvement of {self.monitor} in {self.wait_count} '
             f'validations (best {self.best_score:.4f}); phase 2: reloading {best_ckpt} and '
             f'setting lr to {self.second_lr:g}.')
         self._load_weights(runner, best_ckpt)
