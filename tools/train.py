@@ -1,19 +1,19 @@
 """Train a model from a config: ``python tools/train.py CONFIG [--work-dir DIR] [--resume] ...``.
 
-Same flags and behaviour as mmsegmentation's ``tools/train.py``; works for CS-UNet segmentation
+Same flags and behaviour as mmsegmentation's ``tools/train.py``, except that ``--amp`` also works
+on the CPU (bf16 autocast; see :mod:`csunet.engine.optimizers.amp`); works for CS-UNet segmentation
 configs and for the mmpretrain pretraining configs (``default_scope`` decides). ``csunet`` is
 imported first so mmseg runs on mmcv-lite and mmengine checkpoints load under torch's
 ``weights_only`` default.
 """
 import argparse
-import logging
 import os
 import os.path as osp
 import sys
 
 import csunet  # noqa: F401  (must precede mmseg imports: see csunet.compat)
+from csunet.engine import enable_amp
 from mmengine.config import Config, DictAction
-from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 
@@ -26,7 +26,8 @@ def parse_args() -> argparse.Namespace:
         help='resume from the latest checkpoint in the work_dir automatically')
     parser.add_argument(
         '--amp', action='store_true', default=False,
-        help='enable automatic-mixed-precision training')
+        help='mixed-precision training: bfloat16 autocast on the CPU and on CUDA GPUs with bf16 '
+        '(no loss scaling), float16 with dynamic loss scaling on other GPUs')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override some settings in the used config, the key-value pair in xxx=yyy format '
@@ -58,15 +59,12 @@ def main() -> None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
 
     if args.amp:
-        optim_wrapper = cfg.optim_wrapper.type
-        if optim_wrapper == 'AmpOptimWrapper':
-            print_log('AMP training is already enabled in your config.', logger='current',
-                      level=logging.WARNING)
-        else:
-            if optim_wrapper != 'OptimWrapper':
-                sys.exit(f'--amp needs optim_wrapper.type OptimWrapper, got {optim_wrapper}')
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.loss_scale = 'dynamic'
+        # bf16 autocast on the CPU and on CUDA with bf16, fp16 + dynamic loss scaling otherwise
+        # (csunet.engine.optimizers.amp explains the choice).
+        try:
+            enable_amp(cfg.optim_wrapper)
+        except ValueError as err:
+            sys.exit(f'train.py: {err}')
 
     cfg.resume = args.resume
     runner = Runner.from_cfg(cfg)
