@@ -114,8 +114,10 @@ def test_check_seg_labels_arguments():
     assert CheckSegLabels(allowed_values=[0, 1, 2, 255])(dict(gt_seg_map=seg)) is not None
     with pytest.raises(ValueError, match='needs num_classes'):
         CheckSegLabels()(dict(gt_seg_map=seg))
-    with pytest.raises(ValueError, match='after LoadAnnotations'):
-        CheckSegLabels(num_classes=3)(dict())
+    with pytest.raises(ValueError, match='m.png; place it after LoadAnnotations'):
+        CheckSegLabels(num_classes=3)(dict(seg_map_path='m.png'))  # before LoadAnnotations
+    # pure inference (mmseg's inference APIs: no annotation at all) passes through unchanged
+    assert CheckSegLabels(num_classes=3)(dict(img_path='x.png')) == dict(img_path='x.png')
     # results['num_classes'] (from the data info) is used when no argument is given
     assert CheckSegLabels()(dict(gt_seg_map=seg, num_classes=3)) is not None
 

@@ -11,8 +11,16 @@ class CheckSegLabels(BaseTransform):
     """Raise ``ValueError`` when ``gt_seg_map`` holds a value outside the allowed set.
 
     Place it right after ``LoadAnnotations`` (which has already applied the data set's
-    ``label_map``). Allowed values are ``allowed_values`` if given, else ``0 .. num_classes-1``
-    plus ``ignore_index``; ``num_classes`` falls back to ``results['num_classes']``, which
+    ``label_map``).
+
+    Pure inference passes through: mmseg's ``inference_model`` and ``MMSegInferencer`` delete
+    ``LoadAnnotations`` from the test pipeline and feed ``dict(img_path=...)`` or
+    ``dict(img=...)``, which carry no ``seg_map_path``; such results are returned unchanged.
+    Results from a data set always carry ``seg_map_path``, so a ``CheckSegLabels`` placed
+    *before* ``LoadAnnotations`` in a training/test pipeline still raises.
+
+    Allowed values are ``allowed_values`` if given, else ``0 .. num_classes-1`` plus
+    ``ignore_index``; ``num_classes`` falls back to ``results['num_classes']``, which
     :class:`~csunet.datasets.SuperDataset` and :class:`~csunet.datasets.EBCDataset` put in each
     data info.
 
@@ -44,8 +52,10 @@ class CheckSegLabels(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         if 'gt_seg_map' not in results:
-            raise ValueError('CheckSegLabels: no gt_seg_map in results; place it after '
-                             'LoadAnnotations')
+            if results.get('seg_map_path') is None:
+                return results  # inference on an image alone: no label to check
+            raise ValueError(f"CheckSegLabels: no gt_seg_map in results for "
+                             f"{results['seg_map_path']}; place it after LoadAnnotations")
         seg = results['gt_seg_map']
         allowed = self._allowed(results)
         values = np.unique(np.asarray(seg)).astype(np.int64)
