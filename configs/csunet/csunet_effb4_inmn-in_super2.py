@@ -26,6 +26,9 @@ model = dict(
                 checkpoint='checkpoints/cnn_efficientnet_b4_imagenet_micronet.pth',
                 _delete_=True))),
     decode_head=dict(
-        in_channels=[96, 192, 384, 768] + _base_.cnn_channels,  # [32, 56, 160, 448]
+        # Swin-T widths + TimmCNN('tf_efficientnet_b4').out_channels (timm feature_info)
+        in_channels=[96, 192, 384, 768, 32, 56, 160, 448],
         decoder_depths=_base_.swin_decoder_depths,
-        num_classes=3))
+        num_classes=3),
+    # whole or slide inference: the dataset fragment's
+    test_cfg=_base_.model_test_cfg)

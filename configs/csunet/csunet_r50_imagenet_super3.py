@@ -26,6 +26,9 @@ model = dict(
                 checkpoint='checkpoints/cnn_resnet50_imagenet.pth',
                 _delete_=True))),
     decode_head=dict(
-        in_channels=[96, 192, 384, 768] + _base_.cnn_channels,  # [256, 512, 1024, 2048]
+        # Swin-T widths + TimmCNN('resnet50').out_channels (timm feature_info)
+        in_channels=[96, 192, 384, 768, 256, 512, 1024, 2048],
         decoder_depths=_base_.swin_decoder_depths,
-        num_classes=3))
+        num_classes=3),
+    # whole or slide inference: the dataset fragment's
+    test_cfg=_base_.model_test_cfg)

@@ -20,6 +20,9 @@ model = dict(
             model_name=_base_.cnn_model_name,
             init_cfg=_base_.cnn_init_cfg)),
     decode_head=dict(
-        in_channels=[96, 192, 384, 768] + _base_.cnn_channels,  # [256, 512, 1024, 2048]
+        # Swin-T widths + TimmCNN('resnet50').out_channels (timm feature_info)
+        in_channels=[96, 192, 384, 768, 256, 512, 1024, 2048],
         decoder_depths=_base_.swin_decoder_depths,
-        num_classes=3))
+        num_classes=3),
+    # whole or slide inference: the dataset fragment's
+    test_cfg=_base_.model_test_cfg)

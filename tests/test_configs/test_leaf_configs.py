@@ -69,6 +69,8 @@ def check_leaf(cfg, build=True):
     assert head.num_classes == (2 if family == 'ebc' else 3)
     if family == 'ebc':
         assert cfg.model.test_cfg == dict(mode='slide', crop_size=(512, 512), stride=(256, 256))
+    else:
+        assert cfg.model.test_cfg == dict(mode='whole')
     backbone = cfg.model.backbone
     if backbone.type == 'CSUNetEncoder':
         cnn = backbone.get('cnn')
@@ -77,7 +79,7 @@ def check_leaf(cfg, build=True):
             enc = next((n for n, e in EXP.ENCODERS.items()
                         if cnn.model_name in (n, e.converted)), None)
             assert enc is not None, cnn.model_name
-            cnn_channels = EXP.ENCODERS[enc].channels
+            cnn_channels = EXP.cnn_channels(cnn.model_name)
         assert list(head.in_channels) == EXP.SWIN_CHANNELS + cnn_channels
         depths = tuple(backbone.swin.depths)
         assert tuple(head.decoder_depths) == tuple(reversed(depths[:3]))
@@ -136,8 +138,9 @@ def test_fragments_cover_axes():
     for name, enc in EXP.ENCODERS.items():
         frag = Config.fromfile(str(base / f'encoders/{name}.py'))
         assert frag.cnn_model_name == name
+        # the timm model micronet2timm.py emits (csunet.models.utils.cnn_convert.TIMM_NAMES)
         assert frag.cnn_converted_model_name == enc.converted
-        assert list(frag.cnn_channels) == enc.channels
+        assert 'cnn_channels' not in frag  # widths come from timm (experiments.cnn_channels)
     for variant, (depths, dec) in EXP.SWIN_VARIANTS.items():
         frag = Config.fromfile(str(base / f'swin/{variant}.py'))
         assert tuple(frag.swin_depths) == depths and tuple(frag.swin_decoder_depths) == dec
@@ -151,7 +154,10 @@ def test_fragments_cover_axes():
             else:
                 assert init.type == 'Pretrained' and init.checkpoint is None  # set by the leaf
     for ds in EXP.DATASETS:
-        assert (base / f'datasets/{ds}.py').is_file()
+        frag = Config.fromfile(str(base / f'datasets/{ds}.py'))
+        # the inference mode is the data set's: EBC's 1024x1024 images slide in 512 windows
+        slide = dict(mode='slide', crop_size=(512, 512), stride=(256, 256))
+        assert frag.model_test_cfg == (slide if ds.startswith('ebc') else dict(mode='whole'))
 
 
 def test_experiments_list_and_names():
@@ -197,10 +203,10 @@ def test_experiments_write_parses_and_builds(tmp_path, axes):
 
 
 @pytest.mark.slow
-def test_encoder_fragment_widths_match_timm():
-    """Every fragment's widths (and its converter's timm model's) equal TimmCNN's."""
+def test_generator_widths_match_timm():
+    """experiments.py's widths (TimmCNN on the meta device) equal a real TimmCNN's, for every
+    encoder and the timm model its converter emits."""
     from csunet.models import TimmCNN
-    for path in ENCODER_FRAGMENTS:
-        frag = Config.fromfile(str(path))
-        for name in dict.fromkeys([frag.cnn_model_name, frag.cnn_converted_model_name]):
-            assert TimmCNN(name).out_channels == list(frag.cnn_channels), (path.name, name)
+    for name, enc in EXP.ENCODERS.items():
+        for model_name in dict.fromkeys([name, enc.converted]):
+            assert EXP.cnn_channels(model_name) == TimmCNN(model_name).out_channels, model_name

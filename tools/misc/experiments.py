@@ -20,19 +20,26 @@ Config names follow ``{algorithm}_{backbone}_{pretraining}_{dataset}.py``:
   (``csunet_r50_super3.py``).
 
 Why leaf configs assemble the model themselves: mmengine refuses a key that two sibling ``_base_``
-files both set, so the encoder / Swin / pretraining fragments cannot all set ``model``. They set
-namespaced variables instead (``cnn_model_name``, ``cnn_channels``, ``swin_depths``,
+files both set, so the dataset / encoder / Swin / pretraining fragments cannot all set ``model``.
+They set namespaced variables instead (``model_test_cfg``, ``cnn_model_name``, ``swin_depths``,
 ``cnn_init_cfg`` ...) and the leaf reads them as ``_base_.<name>``. Checkpoints: the leaf sets the
 concrete file (``checkpoints/cnn_{encoder}_{pretraining}.pth``,
 ``checkpoints/swin_{variant}_{pretraining}.pth``), documented in the pretraining fragments.
+
+Written here, not in a fragment: the decoder's ``in_channels`` (Swin-T widths, then the CNN's at
+strides 4/8/16/32), computed from timm's ``feature_info`` (``TimmCNN(name).out_channels``, built
+on the meta device: no weights, no memory); a config file cannot compute it without building the
+model at parse time. Where each fact lives: ``configs/README.md``.
 """
 import argparse
+import functools
 import itertools
 import os
 import sys
 from typing import Dict, List, NamedTuple, Optional
 
 from csunet.fileio import write_text_atomic
+from csunet.models.utils.cnn_convert import timm_name_for
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SWIN_CHANNELS = [96, 192, 384, 768]
@@ -41,44 +48,49 @@ SWIN_CHANNELS = [96, 192, 384, 768]
 class Encoder(NamedTuple):
     short: str  # in config names
     nasa: str  # segmentation_models_pytorch / NASA MicroNet encoder name
-    converted: str  # timm model that tools/model_converters/micronet2timm.py emits
-    channels: List[int]  # TimmCNN(name).out_channels at strides 4, 8, 16, 32
+
+    @property
+    def converted(self) -> str:
+        """The timm model that tools/model_converters/micronet2timm.py emits (``TIMM_NAMES``)."""
+        return timm_name_for(self.nasa)
 
 
 #: fragment name (= timm model name of the random-init encoder) -> Encoder.
 ENCODERS: Dict[str, Encoder] = {
-    'resnet50': Encoder('r50', 'resnet50', 'resnet50', [256, 512, 1024, 2048]),
-    'seresnet50': Encoder('ser50', 'se_resnet50', 'legacy_seresnet50', [256, 512, 1024, 2048]),
-    'seresnet101': Encoder('ser101', 'se_resnet101', 'legacy_seresnet101',
-                           [256, 512, 1024, 2048]),
-    'seresnet152': Encoder('ser152', 'se_resnet152', 'legacy_seresnet152',
-                           [256, 512, 1024, 2048]),
-    'seresnext50_32x4d': Encoder('serx50', 'se_resnext50_32x4d', 'legacy_seresnext50_32x4d',
-                                 [256, 512, 1024, 2048]),
-    'seresnext101_32x4d': Encoder('serx101', 'se_resnext101_32x4d', 'legacy_seresnext101_32x4d',
-                                  [256, 512, 1024, 2048]),
-    'legacy_senet154': Encoder('senet154', 'senet154', 'legacy_senet154', [256, 512, 1024, 2048]),
-    'resnext101_32x8d': Encoder('rx101', 'resnext101_32x8d', 'resnext101_32x8d',
-                                [256, 512, 1024, 2048]),
-    'inception_v4': Encoder('incv4', 'inceptionv4', 'inception_v4', [160, 384, 1024, 1536]),
-    'inception_resnet_v2': Encoder('incresv2', 'inceptionresnetv2', 'inception_resnet_v2',
-                                   [192, 320, 1088, 1536]),
-    'densenet161': Encoder('dn161', 'densenet161', 'densenet161', [384, 768, 2112, 2208]),
-    'densenet201': Encoder('dn201', 'densenet201', 'densenet201', [256, 512, 1792, 1920]),
-    'vgg13_bn': Encoder('vgg13bn', 'vgg13_bn', 'vgg13_bn', [256, 512, 512, 512]),
-    'vgg16_bn': Encoder('vgg16bn', 'vgg16_bn', 'vgg16_bn', [256, 512, 512, 512]),
-    'mobilenetv2_100': Encoder('mnv2', 'mobilenet_v2', 'mobilenetv2_100', [24, 32, 96, 320]),
-    'efficientnet_b1': Encoder('effb1', 'efficientnet-b1', 'tf_efficientnet_b1',
-                               [24, 40, 112, 320]),
-    'efficientnet_b2': Encoder('effb2', 'efficientnet-b2', 'tf_efficientnet_b2',
-                               [24, 48, 120, 352]),
-    'efficientnet_b3': Encoder('effb3', 'efficientnet-b3', 'tf_efficientnet_b3',
-                               [32, 48, 136, 384]),
-    'efficientnet_b4': Encoder('effb4', 'efficientnet-b4', 'tf_efficientnet_b4',
-                               [32, 56, 160, 448]),
-    'efficientnet_b5': Encoder('effb5', 'efficientnet-b5', 'tf_efficientnet_b5',
-                               [40, 64, 176, 512]),
+    'resnet50': Encoder('r50', 'resnet50'),
+    'seresnet50': Encoder('ser50', 'se_resnet50'),
+    'seresnet101': Encoder('ser101', 'se_resnet101'),
+    'seresnet152': Encoder('ser152', 'se_resnet152'),
+    'seresnext50_32x4d': Encoder('serx50', 'se_resnext50_32x4d'),
+    'seresnext101_32x4d': Encoder('serx101', 'se_resnext101_32x4d'),
+    'legacy_senet154': Encoder('senet154', 'senet154'),
+    'resnext101_32x8d': Encoder('rx101', 'resnext101_32x8d'),
+    'inception_v4': Encoder('incv4', 'inceptionv4'),
+    'inception_resnet_v2': Encoder('incresv2', 'inceptionresnetv2'),
+    'densenet161': Encoder('dn161', 'densenet161'),
+    'densenet201': Encoder('dn201', 'densenet201'),
+    'vgg13_bn': Encoder('vgg13bn', 'vgg13_bn'),
+    'vgg16_bn': Encoder('vgg16bn', 'vgg16_bn'),
+    'mobilenetv2_100': Encoder('mnv2', 'mobilenet_v2'),
+    'efficientnet_b1': Encoder('effb1', 'efficientnet-b1'),
+    'efficientnet_b2': Encoder('effb2', 'efficientnet-b2'),
+    'efficientnet_b3': Encoder('effb3', 'efficientnet-b3'),
+    'efficientnet_b4': Encoder('effb4', 'efficientnet-b4'),
+    'efficientnet_b5': Encoder('effb5', 'efficientnet-b5'),
 }
+
+
+@functools.lru_cache(maxsize=None)
+def cnn_channels(model_name: str) -> List[int]:
+    """``TimmCNN(model_name).out_channels`` (timm's ``feature_info`` at strides 4/8/16/32), built
+    on the meta device (no weights are allocated)."""
+    import torch
+
+    from csunet.models.backbones.timm_cnn import TimmCNN
+    with torch.device('meta'):
+        return list(TimmCNN(model_name).out_channels)
+
+
 #: pretraining -> tag in config names.
 CNN_PRETRAININGS = {'none': 'rand', 'imagenet': 'in', 'micronet': 'mn',
                     'imagenet_micronet': 'inmn'}
@@ -87,9 +99,9 @@ SWIN_PRETRAININGS = {'none': 'rand', 'imagenet': 'in', 'microlite': 'ml',
 #: Swin variant -> (depths, mirrored decoder_depths).
 SWIN_VARIANTS = {'original': ((2, 2, 6, 2), (6, 2, 2)), 'intermediate': ((2, 2, 2, 2), (2, 2, 2))}
 #: dataset fragment -> number of classes (Super: matrix/secondary/tertiary; EBC: background/oxide).
+#: How its images are inferred (whole / slide) is the fragment's ``model_test_cfg``.
 DATASETS = {'super1': 3, 'super2': 3, 'super3': 3, 'super4': 3,
             'ebc1': 2, 'ebc2': 2, 'ebc3': 2, 'ebc3_heldout': 2}
-EBC_TEST_CFG = "dict(mode='slide', crop_size=(512, 512), stride=(256, 256))"
 
 
 class Experiment(NamedTuple):
@@ -148,10 +160,11 @@ def render(exp: Experiment, out_dir: str = 'configs/csunet') -> str:
                            os.path.abspath(out_dir)).replace(os.sep, '/')
     enc = ENCODERS[exp.encoder]
     num_classes = DATASETS[exp.dataset]
-    cnn_name = '_base_.cnn_model_name'
+    cnn_name, cnn_model = '_base_.cnn_model_name', exp.encoder
     if exp.cnn_pretrain != 'none':
         # Pretrained CNN files come from micronet2timm.py, in the layout of its timm model.
-        cnn_name = '_base_.cnn_converted_model_name'
+        cnn_name, cnn_model = '_base_.cnn_converted_model_name', enc.converted
+    in_channels = SWIN_CHANNELS + cnn_channels(cnn_model)
 
     def init(branch: str, checkpoint: Optional[str]) -> str:
         if checkpoint is None:
@@ -160,10 +173,6 @@ def render(exp: Experiment, out_dir: str = 'configs/csunet') -> str:
         return (f'init_cfg=dict(\n                _base_.{branch}_init_cfg,\n'
                 f"                checkpoint='{checkpoint}',\n                _delete_=True)")
 
-    test_cfg = ''
-    if num_classes == 2:
-        test_cfg = (',\n    # EBC micrographs are 1024x1024: slide 512 crops.\n'
-                    f'    test_cfg={EBC_TEST_CFG}')
     return f'''\
 # CS-UNet on {exp.dataset}: CNN {exp.encoder} ({exp.cnn_pretrain}) + Swin-T {exp.swin} \
 ({exp.swin_pretrain}).
@@ -188,9 +197,12 @@ model = dict(
             model_name={cnn_name},
             {init('cnn', exp.cnn_checkpoint)})),
     decode_head=dict(
-        in_channels={SWIN_CHANNELS} + _base_.cnn_channels,  # {enc.channels}
+        # Swin-T widths + TimmCNN('{cnn_model}').out_channels (timm feature_info)
+        in_channels={in_channels},
         decoder_depths=_base_.swin_decoder_depths,
-        num_classes={num_classes}){test_cfg})
+        num_classes={num_classes}),
+    # whole or slide inference: the dataset fragment's
+    test_cfg=_base_.model_test_cfg)
 '''
 
 

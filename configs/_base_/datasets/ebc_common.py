@@ -2,12 +2,14 @@
 # shared settings. Per-split files (ebc1.py, ebc2.py, ebc3.py = one-shot, ebc3_heldout.py) inherit
 # this and only set the split's data_root.
 # Classes: 0 background, 1 oxide; raw crack (2) -> oxide by default (EBCDataset crack_as=
-# 'oxide'|'background'|'ignore'). Test = whole 1024x1024 images (slide inference is set in the
-# model config's test_cfg).
-# Loaders and pipelines: nasa_common.py.
+# 'oxide'|'background'|'ignore'). Test = whole 1024x1024 images, inferred in 512x512 windows
+# (model_test_cfg below). Loaders and pipelines: nasa_common.py.
 _base_ = './nasa_common.py'
 dataset_type = 'EBCDataset'
 crack_as = 'oxide'
+# EBC micrographs are 1024x1024: slide 512 crops with stride 256 (leaf configs put this in the
+# model's test_cfg).
+model_test_cfg = dict(mode='slide', crop_size=(512, 512), stride=(256, 256))
 
 # The paper's augmentation (NASA's recipe), after the random 512x512 crop: horizontal flips (the
 # coating layers are horizontal), then the photometric transforms shared with Super

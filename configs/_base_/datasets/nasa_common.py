@@ -7,6 +7,9 @@
 _base_ = './nasa_photometric.py'
 data_root = 'data/nasa_benchmark'
 crop_size = (512, 512)
+# How a model infers the images of this data set: mmseg's model `test_cfg`, which leaf configs
+# set from this variable (`test_cfg=_base_.model_test_cfg`). Whole images; ebc_common.py slides.
+model_test_cfg = dict(mode='whole')
 
 # Training: the material's augmentation (`train_augment`) goes between RandomCrop and
 # PackSegInputs (super_common.py / ebc_common.py rebuild the list around it).

@@ -1,9 +1,8 @@
-# CNN encoder efficientnet_b2: timm model and its widths at strides 4/8/16/32
-# (TimmCNN('efficientnet_b2').out_channels; checked by tests/test_configs/test_leaf_configs.py).
+# CNN encoder efficientnet_b2: its timm model. The widths at strides 4/8/16/32 are
+# timm's feature_info (TimmCNN(cnn_model_name).out_channels), written into leaves by experiments.py.
 # For NASA/smp encoder 'efficientnet-b2', micronet2timm.py emits timm's
 # 'tf_efficientnet_b2' (same widths; leaf configs with a pretrained CNN build it,
 # `cnn_converted_model_name`).
 # Leaf configs use them as `_base_.<name>` (see tools/misc/experiments.py for why).
 cnn_model_name = 'efficientnet_b2'
 cnn_converted_model_name = 'tf_efficientnet_b2'
-cnn_channels = [24, 48, 120, 352]

@@ -1,9 +1,8 @@
-# CNN encoder seresnet50: timm model and its widths at strides 4/8/16/32
-# (TimmCNN('seresnet50').out_channels; checked by tests/test_configs/test_leaf_configs.py).
+# CNN encoder seresnet50: its timm model. The widths at strides 4/8/16/32 are
+# timm's feature_info (TimmCNN(cnn_model_name).out_channels), written into leaves by experiments.py.
 # For NASA/smp encoder 'se_resnet50', micronet2timm.py emits timm's
 # 'legacy_seresnet50' (same widths; leaf configs with a pretrained CNN build it,
 # `cnn_converted_model_name`).
 # Leaf configs use them as `_base_.<name>` (see tools/misc/experiments.py for why).
 cnn_model_name = 'seresnet50'
 cnn_converted_model_name = 'legacy_seresnet50'
-cnn_channels = [256, 512, 1024, 2048]

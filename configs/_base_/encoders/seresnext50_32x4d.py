@@ -1,9 +1,8 @@
-# CNN encoder seresnext50_32x4d: timm model and its widths at strides 4/8/16/32
-# (TimmCNN('seresnext50_32x4d').out_channels; checked by tests/test_configs/test_leaf_configs.py).
+# CNN encoder seresnext50_32x4d: its timm model. The widths at strides 4/8/16/32 are
+# timm's feature_info (TimmCNN(cnn_model_name).out_channels), written into leaves by experiments.py.
 # For NASA/smp encoder 'se_resnext50_32x4d', micronet2timm.py emits timm's
 # 'legacy_seresnext50_32x4d' (same widths; leaf configs with a pretrained CNN build it,
 # `cnn_converted_model_name`).
 # Leaf configs use them as `_base_.<name>` (see tools/misc/experiments.py for why).
 cnn_model_name = 'seresnext50_32x4d'
 cnn_converted_model_name = 'legacy_seresnext50_32x4d'
-cnn_channels = [256, 512, 1024, 2048]
