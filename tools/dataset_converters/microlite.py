@@ -17,15 +17,9 @@ Output (read by ``csunet.datasets.MicroLiteDataset``)::
 
 Rules (all of them deterministic):
 
-* **Data bar** (:func:`detect_data_bar`). A row is *bar-like* when its pixels are almost all
-  saturated - ``>= 90 %`` at most 25 (near-black) or at least 230 (near-white), with one of the
-  two making up ``>= 50 %`` (a black bar with white text, or the reverse) - or when the row is
-  uniform (standard deviation < 2 grey levels, e.g. a separator line). Scanning upwards from the
-  bottom row, the consecutive bar-like rows form the candidate band of height ``h``. The band is
-  stripped when ``h >= max(4, 2 % of H)``, ``h <= 30 % of H``, at least half of its rows are
-  saturated (a flat grey image region is not a bar), and it is distinct from the image: fewer
-  than half of the rows above it are bar-like (a binary or blank micrograph is left alone).
-  Otherwise nothing is cropped.
+* **Data bar** (:func:`detect_data_bar`, shared with ``tools/analyze.py``; the rule is in
+  ``csunet/analysis/data_bar.py``): a band of saturated rows at the bottom, distinct from the
+  image above it, is cut off before tiling; otherwise nothing is cropped.
 * **Tiling** (:func:`tile_starts`). Along a side of length ``L >= T`` there are
   ``n = ceil(L / T)`` tiles starting at ``round(i * (L - T) / (n - 1))``: the first starts at 0,
   the last ends at L, neighbours overlap evenly when L is not a multiple of T (no overlap when it
@@ -58,47 +52,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from csunet.analysis.data_bar import detect_data_bar
 from csunet.fileio import AtomicDirectory
 
 IMG_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.pgm', '.ppm')
 SPLITS = ('train', 'val', 'test')
-
-# data bar rule (see module docstring)
-DARK_MAX = 25
-BRIGHT_MIN = 230
-SATURATED_FRACTION = 0.9
-DOMINANT_FRACTION = 0.5
-UNIFORM_STD = 2.0
-BAR_MIN_ROWS = 4
-BAR_MIN_FRACTION = 0.02
-BAR_MAX_FRACTION = 0.3
-
-
-def row_classes(img: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    """Per row of a 2-D uint8 image: (saturated, uniform) booleans (see module docstring)."""
-    dark = (img <= DARK_MAX).mean(axis=1)
-    bright = (img >= BRIGHT_MIN).mean(axis=1)
-    saturated = ((dark + bright) >= SATURATED_FRACTION) & (
-        np.maximum(dark, bright) >= DOMINANT_FRACTION)
-    uniform = img.astype(np.float32).std(axis=1) < UNIFORM_STD
-    return saturated, uniform
-
-
-def detect_data_bar(img: np.ndarray) -> int:
-    """Height in rows of the instrument data bar at the bottom of ``img`` (0: none)."""
-    h = img.shape[0]
-    saturated, uniform = row_classes(img)
-    rows = saturated | uniform
-    band = 0
-    while band < h and rows[h - 1 - band]:
-        band += 1
-    if band < max(BAR_MIN_ROWS, BAR_MIN_FRACTION * h) or band > BAR_MAX_FRACTION * h:
-        return 0
-    if saturated[h - band:].mean() < 0.5:  # flat image content, not a data bar
-        return 0
-    if rows[:h - band].mean() >= 0.5:  # not distinct from the image above it
-        return 0
-    return band
 
 
 def tile_starts(length: int, tile: int) -> List[int]:
