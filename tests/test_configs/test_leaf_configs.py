@@ -1,5 +1,9 @@
 """Leaf configs (configs/csunet/, configs/baselines/), their fragments and
-tools/misc/experiments.py: every config parses; models build (once per distinct model)."""
+tools/misc/experiments.py: every config parses; models build (once per distinct model).
+
+A leaf in configs/csunet/ is *generated* when it carries experiments.py's header
+(``EXP.WRITTEN_BY``): then it must be exactly what the generator writes for its name. Any other
+leaf there is hand-written (e.g. csunet_tiny_synthetic.py): it is parsed and its model built."""
 import importlib.util
 import json
 import re
@@ -14,8 +18,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 LEAF_CONFIGS = sorted(
     [p for p in (REPO_ROOT / 'configs/csunet').glob('*.py')] +
     [p for p in (REPO_ROOT / 'configs/baselines').glob('*.py')])
-# Parsed and built only (not a NASA experiment; owned elsewhere).
-NOT_EXPERIMENTS = {'csunet_tiny_synthetic.py'}
 ENCODER_FRAGMENTS = sorted((REPO_ROOT / 'configs/_base_/encoders').glob('*.py'))
 CHECKPOINT_RE = {
     'cnn': re.compile(r'^checkpoints/cnn_(?P<encoder>\w+?)_(?P<pre>imagenet|micronet|'
@@ -34,7 +36,29 @@ def _experiments():
 
 
 EXP = _experiments()
+EXPERIMENTS = {e.name: e for e in EXP.all_experiments()}
 _BUILT = {}  # model-config JSON (without init_cfg) -> built
+
+
+def generated_experiment(path):
+    """The experiment a generated leaf was written for; None for a hand-written leaf.
+
+    Fails, saying what is wrong, for a leaf with the generator's header but a name that no
+    experiment has, and for a leaf named like an experiment but without the header.
+    """
+    text = Path(path).read_text()
+    name = Path(path).stem
+    if EXP.WRITTEN_BY not in text:
+        assert name not in EXPERIMENTS, (
+            f'{path}: named like the generated experiment {name!r} but lacks the header '
+            f'{EXP.WRITTEN_BY!r}; regenerate it with tools/misc/experiments.py write, or give a '
+            f'hand-written config another name')
+        return None
+    assert name in EXPERIMENTS, (
+        f'{path}: has the header {EXP.WRITTEN_BY!r} but no experiment of '
+        f'`tools/misc/experiments.py list` is named {name!r}; a hand-written config must not '
+        f'carry the header')
+    return EXPERIMENTS[name]
 
 
 def _family(cfg):
@@ -113,14 +137,34 @@ def test_leaf_configs_exist():
 @pytest.mark.parametrize('path', LEAF_CONFIGS, ids=lambda p: p.name)
 def test_leaf_config_builds(path):
     cfg = Config.fromfile(str(path))
-    if path.name in NOT_EXPERIMENTS:
+    exp = generated_experiment(path) if path.parent.name == 'csunet' else None
+    if path.parent.name == 'csunet' and exp is None:  # hand-written: parsed and built only
         assert _build_once(cfg.model) == 'EncoderDecoder'
         return
     check_leaf(cfg)
-    if path.parent.name == 'csunet':
-        # Committed CS-UNet leaves are exactly what the generator writes.
-        exp = next(e for e in EXP.all_experiments() if e.name == path.stem)
-        assert path.read_text() == EXP.render(exp, str(path.parent))
+    if exp is not None:
+        # Generated CS-UNet leaves are exactly what the generator writes.
+        assert path.read_text() == EXP.render(exp, str(path.parent)), (
+            f'{path.name} differs from the generator output: regenerate it with '
+            f'tools/misc/experiments.py write ... --force')
+
+
+def test_generated_or_hand_written(tmp_path):
+    """A hand-written leaf beside the generated ones is told apart, not a StopIteration."""
+    mine = tmp_path / 'my_experiment.py'
+    mine.write_text("_base_ = ['../_base_/csunet_experiment.py']\n")
+    assert generated_experiment(mine) is None
+    exp = EXPERIMENTS['csunet_r50_super3']
+    generated = tmp_path / 'csunet_r50_super3.py'
+    generated.write_text(EXP.render(exp))
+    assert generated_experiment(generated) == exp
+    renamed = tmp_path / 'csunet_r50_super3_mine.py'
+    renamed.write_text(EXP.render(exp))
+    with pytest.raises(AssertionError, match='no experiment of .* is named'):
+        generated_experiment(renamed)
+    generated.write_text("_base_ = ['../_base_/csunet_experiment.py']\n")
+    with pytest.raises(AssertionError, match='named like the generated experiment'):
+        generated_experiment(generated)
 
 
 def test_csunet_r50_super3_is_the_usage_config():

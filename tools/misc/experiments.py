@@ -91,6 +91,8 @@ def cnn_channels(model_name: str) -> List[int]:
         return list(TimmCNN(model_name).out_channels)
 
 
+#: Header line that marks a leaf config as this generator's output (hand-written leaves lack it).
+WRITTEN_BY = '# Written by tools/misc/experiments.py write'
 #: pretraining -> tag in config names.
 CNN_PRETRAININGS = {'none': 'rand', 'imagenet': 'in', 'micronet': 'mn',
                     'imagenet_micronet': 'inmn'}
@@ -176,7 +178,7 @@ def render(exp: Experiment, out_dir: str = 'configs/csunet') -> str:
     return f'''\
 # CS-UNet on {exp.dataset}: CNN {exp.encoder} ({exp.cnn_pretrain}) + Swin-T {exp.swin} \
 ({exp.swin_pretrain}).
-# Written by tools/misc/experiments.py write --encoder {exp.encoder} \\
+{WRITTEN_BY} --encoder {exp.encoder} \\
 #     --cnn-pretrain {exp.cnn_pretrain} --swin {exp.swin} --swin-pretrain {exp.swin_pretrain} \\
 #     --dataset {exp.dataset}
 # Checkpoint files: see configs/_base_/pretraining/.
