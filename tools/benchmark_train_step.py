@@ -1,81 +1,345 @@
-"""Parameter counts and training-step time of a CS-UNet config.
+"""CS-UNet against a same-run Unet-r50 baseline: training step and whole-image inference.
 
     python tools/benchmark_train_step.py [CONFIG] [--depths original intermediate]
-        [--size 512] [--batch 2] [--steps 5] [--warmup 2] [--device cpu|cuda]
+        [--baseline unet_r50|none] [--size 512] [--batch 2] [--steps 5] [--warmup 2]
+        [--infer-sizes 1024x1024 2048x1536 4096x4096] [--infer-steps 3] [--infer-warmup 1]
+        [--no-train] [--no-infer] [--amp] [--device cpu|cuda] [--threads N]
+        [--mem-limit-gb G] [--peak-tflops T]
 
-Builds the model of CONFIG (default ``configs/_base_/models/csunet.py``: CS-UNet with resnet50),
-once per Swin depth variant, and times full training steps (forward in ``loss`` mode, backward,
-AdamW step) on random images and labels. Prints parameters per branch and the median step time.
+Models: CS-UNet from CONFIG (default ``configs/_base_/models/csunet.py``, CNN resnet50), once per
+Swin depth variant, and the baseline, ``segmentation_models_pytorch.Unet('resnet50')`` (random
+weights; an optional dependency: ``pip install --no-deps -r requirements/benchmark.txt``).
+
+* **Training step** (``--size`` square crops, ``--batch``): forward, loss 0.7·BCE + 0.3·Dice
+  (csunet's ``BCEDiceLoss`` for both models), backward, Adam step; fp32 unless ``--amp`` (bf16
+  autocast where supported, else fp16 with a ``GradScaler``, as ``tools/train.py --amp``).
+* **Whole-image inference** (each ``--infer-sizes`` ``HxW``, batch 1, eval mode, no grad): CS-UNet
+  through mmseg's ``EncoderDecoder.inference`` (``test_cfg.mode='whole'``), the baseline's forward;
+  both give full-resolution logits.
+
+Every (model, measurement) runs in a fresh subprocess, so one variant's allocations cannot
+inflate another's peak. Reported per row: median time (and min) over the timed repetitions after
+the warm-up ones, peak memory (CPU: the process's peak RSS, ``ru_maxrss``, which includes the
+~1 GB of imported libraries; CUDA: ``torch.cuda.max_memory_allocated``), and the ratios to the
+baseline measured in the same run. FLOPs are counted with ``torch.utils.flop_counter`` during the
+first warm-up repetition (matmuls, convolutions, attention; forward + backward for training).
+With CUDA also images/s, achieved TFLOP/s and, given the card's peak (``--peak-tflops``, for the
+dtype used), model FLOP utilisation (MFU).
+
+On the CPU each subprocess gets an address-space limit (``--mem-limit-gb`` above what it has
+mapped once its libraries, model and inputs are loaded; default: the memory available at the
+start), so a size that does not fit is reported as out of memory instead of waking the OOM killer
+on a shared machine.
 """
 import argparse
+import json
+import os
+import os.path as osp
+import resource
 import statistics
+import subprocess
+import sys
 import time
-
-import csunet  # noqa: F401  (must precede mmseg imports)
-import torch
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
-from mmengine.structures import PixelData
-from mmseg.registry import MODELS
-from mmseg.structures import SegDataSample
+from typing import List, Optional
 
 DECODER_DEPTHS = {'original': (6, 2, 2), 'intermediate': (2, 2, 2)}
+BASELINE = 'unet_r50'
+GB = 1024**3
 
 
-def count(module: torch.nn.Module) -> float:
-    return sum(p.numel() for p in module.parameters()) / 1e6
+# ---------------------------------------------------------------------------------- worker
+def _rss_bytes() -> int:
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
-def main() -> None:
+def _vm_size_bytes() -> int:
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith('VmSize:'):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _peak_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+
+
+def _build_model(job: dict):
+    """The model of ``job`` and its parameter counts (total and, for CS-UNet, per branch)."""
+    import torch
+    from mmengine.config import Config
+    from mmseg.registry import MODELS
+    cfg = Config.fromfile(job['config'])
+    num_classes = cfg.model.decode_head.num_classes
+    if job['model'] == BASELINE:
+        try:
+            import segmentation_models_pytorch as smp
+        except ImportError as err:
+            raise SystemExit(
+                f'the {BASELINE} baseline needs segmentation_models_pytorch: pip install '
+                '--no-deps -r requirements/benchmark.txt (or pass --baseline none)') from err
+        model = smp.Unet(encoder_name='resnet50', encoder_weights=None, classes=num_classes)
+        branches = {}
+    else:
+        model_cfg = cfg.model.copy()
+        model_cfg.backbone.swin.depths = job['depths']
+        model_cfg.decode_head.decoder_depths = DECODER_DEPTHS[job['depths']]
+        model_cfg.test_cfg = dict(mode='whole')
+        model = MODELS.build(model_cfg)
+        branches = dict(swin=model.backbone.swin, cnn=model.backbone.cnn,
+                        decoder=model.decode_head)
+
+    def count(m: torch.nn.Module) -> float:
+        return sum(p.numel() for p in m.parameters()) / 1e6
+
+    params = dict(total=count(model), **{k: count(v) for k, v in branches.items()})
+    return model, num_classes, params
+
+
+def _run_worker(job: dict) -> dict:
+    import torch
+    if job['threads']:
+        torch.set_num_threads(job['threads'])
+    import csunet  # noqa: F401  (must precede mmseg imports)
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from csunet.engine.optimizers import amp_dtype
+    init_default_scope('mmseg')
+    device = torch.device(job['device'])
+    torch.manual_seed(0)
+    model, num_classes, params = _build_model(job)
+    model = model.to(device)
+    is_csunet = job['model'] != BASELINE
+    h, w = job['shape']
+    batch = job['batch']
+    x = torch.randn(batch, 3, h, w, device=device)
+    dtype = amp_dtype(device.type) if job['amp'] else torch.float32
+
+    if job['mode'] == 'train':
+        model.train()
+        labels = torch.randint(0, num_classes, (batch, h, w), device=device)
+        loss_fn = MODELS.build(dict(type='BCEDiceLoss', bce_weight=0.7, dice_weight=0.3))
+        optim = torch.optim.Adam(model.parameters(), lr=2e-4)
+        scaler = torch.amp.GradScaler(device.type, enabled=dtype is torch.float16)
+        if is_csunet:
+            from mmengine.structures import PixelData
+            from mmseg.structures import SegDataSample
+            samples = []
+            for i in range(batch):
+                s = SegDataSample()
+                s.gt_sem_seg = PixelData(data=labels[i:i + 1])
+                s.set_metainfo(dict(img_shape=(h, w), pad_shape=(h, w)))
+                samples.append(s)
+
+        def step() -> None:
+            with torch.autocast(device.type, dtype=dtype, enabled=dtype is not torch.float32):
+                if is_csunet:  # the decode head's loss is BCEDiceLoss(0.7, 0.3)
+                    losses = model(x, samples, mode='loss')
+                    loss = sum(v for k, v in losses.items() if 'loss' in k)
+                else:
+                    loss = loss_fn(model(x), labels)
+            optim.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(optim)
+            scaler.update()
+    else:
+        model.eval()
+        metas = [dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w))] * batch
+
+        @torch.no_grad()
+        def step() -> None:
+            with torch.autocast(device.type, dtype=dtype, enabled=dtype is not torch.float32):
+                logits = model.inference(x, metas) if is_csunet else model(x)
+            assert logits.shape[-2:] == (h, w), logits.shape
+
+    result = dict(params=params, base_rss=_rss_bytes(), times=[], flops=None,
+                  dtype=str(dtype).replace('torch.', ''))
+    if device.type == 'cpu' and job['mem_limit_gb']:
+        # Limit what the measurement adds to the address space mapped so far (libraries, model,
+        # inputs). Not on CUDA, whose driver reserves vast virtual ranges.
+        limit = _vm_size_bytes() + int(job['mem_limit_gb'] * GB)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if device.type == 'cuda':
+        torch.cuda.reset_peak_memory_stats(device)
+    try:
+        for i in range(job['warmup'] + job['steps']):
+            if device.type == 'cuda':
+                torch.cuda.synchronize(device)
+            start = time.perf_counter()
+            if i == 0 and job['warmup'] > 0:
+                counter = FlopCounterMode(display=False)
+                with counter:
+                    step()
+                result['flops'] = counter.get_total_flops()
+            else:
+                step()
+            if device.type == 'cuda':
+                torch.cuda.synchronize(device)
+            if i >= job['warmup']:
+                result['times'].append(time.perf_counter() - start)
+    except (MemoryError, RuntimeError) as err:  # RLIMIT_AS or CUDA out of memory
+        if not isinstance(err, MemoryError) and 'alloc' not in str(err).lower() \
+                and 'out of memory' not in str(err).lower():
+            raise
+        result['error'] = 'out of memory'
+    result['peak_rss'] = _peak_rss_bytes()
+    if device.type == 'cuda':
+        result['cuda_peak'] = torch.cuda.max_memory_allocated(device)
+    return result
+
+
+# ---------------------------------------------------------------------------------- driver
+def _mem_available_gb() -> float:
+    with open('/proc/meminfo') as f:
+        for line in f:
+            if line.startswith('MemAvailable:'):
+                return int(line.split()[1]) * 1024 / GB
+    return 0.0
+
+
+def _run_job(job: dict) -> dict:
+    """Run one measurement in a fresh interpreter; its result is the last stdout line (JSON)."""
+    env = dict(os.environ, PYTHONWARNINGS='ignore')
+    proc = subprocess.run(
+        [sys.executable, osp.abspath(__file__), '--worker', json.dumps(job)],
+        capture_output=True, text=True, env=env)
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        print((proc.stdout + proc.stderr)[-3000:], file=sys.stderr)
+        return dict(error=f'failed (exit {proc.returncode}; its output is above)')
+    return json.loads(lines[-1])
+
+
+def _label(job: dict) -> str:
+    return BASELINE if job['model'] == BASELINE else f'csunet_r50 swin={job["depths"]}'
+
+
+def _fmt_bytes(n: Optional[int]) -> str:
+    return '-' if n is None else f'{n / GB:.2f} GB'
+
+
+def _row(job: dict, res: dict, base: Optional[dict], args) -> str:
+    label = f'{_label(job):28s}'
+    if res.get('error'):
+        return f'{label} | {res["error"]}' + (
+            f' (peak RSS {_fmt_bytes(res.get("peak_rss"))})' if res.get('peak_rss') else '')
+    cuda = job['device'].startswith('cuda')
+    med = statistics.median(res['times'])
+    mem = res['cuda_peak'] if cuda else res['peak_rss']
+    timing = f'{med:.3f} s (min {min(res["times"]):.3f})'
+    parts = [label, f'{res["params"]["total"]:6.2f} M', f'{timing:>22s}']
+    base_ok = base is not None and not base.get('error')
+    if base_ok:
+        parts.append(f'{med / statistics.median(base["times"]):4.2f}x')
+    parts.append(f'{_fmt_bytes(mem):>9s}')
+    if base_ok:
+        parts.append(f'{mem / (base["cuda_peak"] if cuda else base["peak_rss"]):4.2f}x')
+    flops = res.get('flops')
+    parts.append(f'{flops / 1e9:9.1f} GFLOP' if flops else f'{"-":>15s}')
+    if cuda:
+        parts.append(f'{job["batch"] / med:8.2f} img/s')
+        if flops:
+            achieved = flops / med / 1e12
+            parts.append(f'{achieved:7.2f} TFLOP/s')
+            parts.append(f'MFU {100 * achieved / args.peak_tflops:5.1f} %'
+                         if args.peak_tflops else 'MFU - (no --peak-tflops)')
+    return ' | '.join(parts)
+
+
+def _parse_shape(text: str):
+    try:
+        h, w = (int(v) for v in text.lower().split('x'))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f'expected HxW, got {text!r}') from err
+    return h, w
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', nargs='?', default='configs/_base_/models/csunet.py')
     parser.add_argument('--depths', nargs='+', default=['original', 'intermediate'],
-                        choices=sorted(DECODER_DEPTHS))
-    parser.add_argument('--size', type=int, default=512)
-    parser.add_argument('--batch', type=int, default=2)
-    parser.add_argument('--steps', type=int, default=5)
-    parser.add_argument('--warmup', type=int, default=2)
-    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    args = parser.parse_args()
-    init_default_scope('mmseg')
-    cfg = Config.fromfile(args.config)
-    device = torch.device(args.device)
-    print(f'config {args.config}, CNN {cfg.model.backbone.cnn.model_name}, input '
-          f'{args.batch}x3x{args.size}x{args.size}, device {device} '
-          f'({torch.get_num_threads()} CPU threads), torch {torch.__version__}')
-    for variant in args.depths:
-        model_cfg = cfg.model.copy()
-        model_cfg.backbone.swin.depths = variant
-        model_cfg.decode_head.decoder_depths = DECODER_DEPTHS[variant]
-        model = MODELS.build(model_cfg).to(device).train()
-        optim = torch.optim.AdamW(model.parameters(), lr=1e-4)
-        num_classes = model.decode_head.num_classes
-        x = torch.randn(args.batch, 3, args.size, args.size, device=device)
-        samples = []
-        for _ in range(args.batch):
-            s = SegDataSample()
-            s.gt_sem_seg = PixelData(
-                data=torch.randint(0, num_classes, (1, args.size, args.size), device=device))
-            s.set_metainfo(dict(img_shape=(args.size, args.size)))
-            samples.append(s)
-        times = []
-        for i in range(args.warmup + args.steps):
-            if device.type == 'cuda':
-                torch.cuda.synchronize()
-            start = time.perf_counter()
-            losses = model(x, samples, mode='loss')
-            loss = sum(v for k, v in losses.items() if 'loss' in k)
-            optim.zero_grad()
-            loss.backward()
-            optim.step()
-            if device.type == 'cuda':
-                torch.cuda.synchronize()
-            if i >= args.warmup:
-                times.append(time.perf_counter() - start)
-        print(f'csunet_r50 swin={variant:12s} params: total {count(model):6.2f} M '
-              f'(swin {count(model.backbone.swin):.2f} M, cnn {count(model.backbone.cnn):.2f} M, '
-              f'decoder {count(model.decode_head):.2f} M) | train step median '
-              f'{statistics.median(times):.2f} s (min {min(times):.2f}, {args.steps} steps)')
+                        choices=sorted(DECODER_DEPTHS), help='CS-UNet Swin depth variants')
+    parser.add_argument('--baseline', choices=[BASELINE, 'none'], default=BASELINE)
+    parser.add_argument('--size', type=int, default=512, help='training crop (square)')
+    parser.add_argument('--batch', type=int, default=2, help='training batch size')
+    parser.add_argument('--steps', type=int, default=5, help='timed training steps')
+    parser.add_argument('--warmup', type=int, default=2, help='untimed training steps first')
+    parser.add_argument('--infer-sizes', nargs='*', type=_parse_shape,
+                        default=[(1024, 1024), (2048, 1536), (4096, 4096)], metavar='HxW')
+    parser.add_argument('--infer-steps', type=int, default=3)
+    parser.add_argument('--infer-warmup', type=int, default=1)
+    parser.add_argument('--no-train', action='store_true', help='skip the training step')
+    parser.add_argument('--no-infer', action='store_true', help='skip inference')
+    parser.add_argument('--amp', action='store_true',
+                        help='bf16 autocast where supported, else fp16 (+ GradScaler)')
+    parser.add_argument('--device', default=None, help='cpu or cuda (default: cuda if present)')
+    parser.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: torch)')
+    parser.add_argument('--mem-limit-gb', type=float, default=None,
+                        help='CPU: address space each subprocess may add after its imports '
+                        '(default: MemAvailable at the start; 0: no limit)')
+    parser.add_argument('--peak-tflops', type=float, default=None,
+                        help="CUDA: the card's peak TFLOP/s for the dtype used, for MFU")
+    parser.add_argument('--worker', help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if min(args.steps, args.infer_steps) < 1 or min(args.warmup, args.infer_warmup) < 0:
+        parser.error('--steps/--infer-steps must be >= 1, --warmup/--infer-warmup >= 0')
+    return args
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    args = parse_args(argv)
+    if args.worker:
+        print(json.dumps(_run_worker(json.loads(args.worker))))
+        return
+    import torch
+    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    mem_limit = args.mem_limit_gb
+    if mem_limit is None and device == 'cpu':
+        mem_limit = _mem_available_gb()
+    models = [dict(model='csunet', depths=d) for d in args.depths]
+    if args.baseline != 'none':
+        models.insert(0, dict(model=BASELINE, depths=None))
+    common = dict(config=osp.abspath(args.config), device=device, amp=args.amp,
+                  threads=args.threads, mem_limit_gb=mem_limit)
+    threads = args.threads or torch.get_num_threads()
+    print(f'config {args.config}, device {device}'
+          f'{f" ({torch.cuda.get_device_name(0)})" if device.startswith("cuda") else ""}, '
+          f'{threads} CPU threads, torch {torch.__version__}, '
+          f'{"AMP (bf16 where supported, else fp16)" if args.amp else "fp32"}; every row in a '
+          f'fresh process{f", address-space limit +{mem_limit:.2f} GB" if mem_limit else ""}; '
+          f'ratios vs {args.baseline} of this run')
+    sections = []
+    if not args.no_train:
+        sections.append(
+            (f'train step {args.size}x{args.size}, batch {args.batch} (forward, 0.7 BCE + 0.3 '
+             f'Dice, backward, Adam; median of {args.steps} after {args.warmup} warm-up)',
+             dict(mode='train', shape=(args.size, args.size), batch=args.batch,
+                  steps=args.steps, warmup=args.warmup)))
+    if not args.no_infer:
+        for h, w in args.infer_sizes:
+            sections.append(
+                (f'whole-image inference {h}x{w}, batch 1 (eval, no grad; median of '
+                 f'{args.infer_steps} after {args.infer_warmup} warm-up)',
+                 dict(mode='infer', shape=(h, w), batch=1, steps=args.infer_steps,
+                      warmup=args.infer_warmup)))
+    header = (f'{"model":28s} | {"params":8s} | {"time: median (min)":>22s} | ratio | '
+              f'{"peak mem":>9s} | ratio | {"FLOPs":>15s}'
+              + (' | img/s | TFLOP/s | MFU' if device.startswith('cuda') else ''))
+    for title, spec in sections:
+        print(f'\n{title}\n{header}', flush=True)
+        base = None
+        for model in models:
+            job = dict(common, **spec, **model)
+            res = _run_job(job)
+            if model['model'] == BASELINE:
+                base = res
+            print(_row(job, res, base, args), flush=True)
 
 
 if __name__ == '__main__':

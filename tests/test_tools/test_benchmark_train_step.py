@@ -1,0 +1,63 @@
+"""tools/benchmark_train_step.py: CS-UNet vs the same-run Unet-r50 baseline, each row in its own
+process, on tiny sizes (the real figures are in the README)."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TOOL = REPO / 'tools/benchmark_train_step.py'
+ROW = re.compile(r'^(unet_r50|csunet_r50 swin=\w+)\s+\|\s+([\d.]+) M\s+\|\s+([\d.]+) s \(min '
+                 r'[\d.]+\)\s+\|\s+([\d.]+)x\s+\|\s+([\d.]+) GB\s+\|\s+([\d.]+)x\s+\|\s+([\d.]+) '
+                 r'GFLOP$')
+
+
+def _run(*args):
+    proc = subprocess.run([sys.executable, str(TOOL), *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+def _sections(out):
+    """{section title's first words: [parsed rows]}."""
+    sections, current = {}, None
+    for line in out.splitlines():
+        if line.startswith(('train step', 'whole-image inference')):
+            current = sections.setdefault(line.split(' (')[0], [])
+        elif current is not None and line.startswith(('unet_r50', 'csunet_r50')):
+            current.append(line)
+    return sections
+
+
+@pytest.mark.slow
+def test_train_and_inference_rows_with_baseline_ratios():
+    pytest.importorskip('segmentation_models_pytorch',
+                        reason='optional: pip install --no-deps -r requirements/benchmark.txt')
+    out = _run('--depths', 'intermediate', '--size', '64', '--batch', '1', '--steps', '1',
+               '--warmup', '1', '--infer-sizes', '64x96', '--infer-steps', '1',
+               '--infer-warmup', '1', '--threads', '1')
+    sections = _sections(out)
+    assert list(sections) == ['train step 64x64, batch 1', 'whole-image inference 64x96, batch 1']
+    for title, lines in sections.items():
+        rows = [ROW.match(line) for line in lines]
+        assert all(rows), lines
+        names = [r[1] for r in rows]
+        assert names == ['unet_r50', 'csunet_r50 swin=intermediate'], lines
+        base, csunet = ([float(v) for v in r.groups()[1:]] for r in rows)
+        params, time, time_ratio, mem, mem_ratio, gflop = csunet
+        assert base[2] == base[4] == 1.0  # the baseline against itself
+        assert time_ratio == pytest.approx(time / base[1], rel=0.02, abs=0.01)
+        assert mem_ratio == pytest.approx(mem / base[3], rel=0.02, abs=0.01)
+        # CS-UNet (56 M parameters in the intermediate variant) is bigger than Unet-r50 (32.5 M)
+        assert params > base[0] > 0 and gflop > 0 and base[5] > 0
+
+
+@pytest.mark.slow
+def test_a_size_that_does_not_fit_is_reported_not_killed():
+    out = _run('--no-train', '--baseline', 'none', '--depths', 'intermediate', '--infer-sizes',
+               '4096x4096', '--infer-steps', '1', '--infer-warmup', '0', '--mem-limit-gb', '0.5')
+    assert re.search(r'^csunet_r50 swin=intermediate\s+\| out of memory \(peak RSS [\d.]+ GB\)$',
+                     out, re.M), out
