@@ -1,0 +1,172 @@
+"""Outputs of ``tools/analyze.py``: CSV tables, overlays, field statistics and the HTML report.
+
+Every file is written atomically (temporary file beside it, then renamed), so an interrupted
+run never leaves a half-written output.
+"""
+import csv
+import html
+import io
+import math
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+import cv2
+import numpy as np
+
+from ..fileio import write_bytes_atomic, write_text_atomic
+from .measure import IGNORE
+
+__all__ = [
+    'PALETTE', 'write_csv', 'write_png', 'overlay', 'colorize', 'field_statistics',
+    'histogram_png', 'write_report'
+]
+
+#: RGB colour per class index (class 0 is drawn only in colorize; overlays leave it unpainted).
+PALETTE = np.array([[128, 128, 128], [0, 90, 255], [255, 40, 40], [40, 200, 40],
+                    [255, 200, 0], [200, 0, 200], [0, 200, 200], [255, 128, 0]], np.uint8)
+
+
+def _fmt(v):
+    if isinstance(v, (bool, np.bool_)):
+        return 'true' if v else 'false'
+    if isinstance(v, (float, np.floating)):
+        return '' if not math.isfinite(v) else f'{float(v):.6g}'
+    return v
+
+
+def write_csv(path: str, fields: Sequence[str], rows: Sequence[dict]) -> None:
+    """CSV with ``fields`` as header; missing values and NaN are empty cells."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(fields), lineterminator='\n')
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _fmt(row.get(k, '')) for k in fields})
+    write_text_atomic(path, buf.getvalue())
+
+
+def write_png(path: str, array: np.ndarray, rgb: bool = False) -> None:
+    """PNG of a grey/index ``(H, W)`` or RGB ``(H, W, 3)`` array (``rgb``: RGB order)."""
+    if rgb:
+        array = np.ascontiguousarray(array[..., ::-1])
+    ok, buf = cv2.imencode('.png', array)
+    if not ok:
+        raise OSError(f'could not encode {path} as PNG')
+    write_bytes_atomic(path, buf.tobytes())
+
+
+def colorize(mask: np.ndarray) -> np.ndarray:
+    """RGB ``(H, W, 3)`` picture of an index mask (``IGNORE``: black)."""
+    out = PALETTE[np.minimum(mask, len(PALETTE) - 1)]
+    out[mask == IGNORE] = 0
+    return out
+
+
+def overlay(image: Optional[np.ndarray], mask: np.ndarray, alpha: float = 0.45,
+            data_bar_rows: int = 0) -> np.ndarray:
+    """RGB overlay: classes >= 1 painted over the micrograph (``image`` uint8 grey/RGB, or
+    ``None`` for :func:`colorize`); a data bar is left unpainted below a yellow line."""
+    if image is None:
+        return colorize(mask)
+    rgb = np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image.copy()
+    paint = (mask != 0) & (mask != IGNORE)
+    colours = PALETTE[np.minimum(mask, len(PALETTE) - 1)].astype(np.float32)
+    rgb[paint] = np.rint((1 - alpha) * rgb[paint] + alpha * colours[paint]).astype(np.uint8)
+    if data_bar_rows:
+        y = mask.shape[0] - data_bar_rows
+        rgb[max(y - 1, 0):y + 1] = (255, 230, 0)
+    return rgb
+
+
+def field_statistics(summary_rows: Sequence[dict], class_names: Sequence[str]) -> List[dict]:
+    """Mean area fraction per class over the images, with the 95 % confidence interval of the
+    field-to-field spread (ASTM E1245: ``CI = t(0.975, n-1) s / sqrt(n)``, ``%RA = CI / mean``).
+    """
+    from scipy import stats
+    out = []
+    for name in class_names:
+        v = np.array([r['area_fraction'] for r in summary_rows if r['class'] == name], float)
+        v = v[np.isfinite(v)]
+        n = v.size
+        mean = float(v.mean()) if n else float('nan')
+        s = float(v.std(ddof=1)) if n > 1 else float('nan')
+        ci = float(stats.t.ppf(0.975, n - 1) * s / math.sqrt(n)) if n > 1 else float('nan')
+        out.append(dict(**{'class': name}, images=n, area_fraction_mean=mean,
+                        area_fraction_std=s, ci95=ci,
+                        relative_accuracy_pct=100 * ci / mean if n > 1 and mean > 0
+                        else float('nan')))
+    return out
+
+
+def histogram_png(path: str, panels: Dict[str, np.ndarray], unit: str, title: str) -> bool:
+    """One histogram panel per non-empty ``{label: values}`` entry; False if all are empty."""
+    panels = {k: v for k, v in panels.items() if np.size(v)}
+    if not panels:
+        return False
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3), squeeze=False)
+    for ax, (label, values) in zip(axes[0], panels.items()):
+        ax.hist(values, bins=min(40, max(5, int(np.sqrt(len(values))))), color='#3470c0')
+        ax.set_xlabel(f'{label} ({unit})')
+        ax.set_ylabel('count')
+        ax.set_title(f'{label}: n={len(values)}, mean {np.mean(values):.3g}', fontsize=9)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format='png', dpi=80)
+    plt.close(fig)
+    write_bytes_atomic(path, buf.getvalue())
+    return True
+
+
+def thumbnail(path: str, rgb: np.ndarray, max_side: int = 768) -> None:
+    """Downscaled JPEG of an RGB (or grey) image for the report."""
+    scale = min(1.0, max_side / max(rgb.shape[:2]))
+    if scale < 1:
+        rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    if rgb.ndim == 3:
+        rgb = rgb[..., ::-1]
+    ok, buf = cv2.imencode('.jpg', np.ascontiguousarray(rgb), [cv2.IMWRITE_JPEG_QUALITY, 88])
+    if not ok:
+        raise OSError(f'could not encode {path}')
+    write_bytes_atomic(path, buf.tobytes())
+
+
+def _table(rows: Sequence[dict], fields: Sequence[str]) -> str:
+    head = ''.join(f'<th>{html.escape(f)}</th>' for f in fields)
+    body = ''.join('<tr>' + ''.join(f'<td>{html.escape(str(_fmt(r.get(f, ""))))}</td>'
+                                    for f in fields) + '</tr>' for r in rows)
+    return f'<table><tr>{head}</tr>{body}</table>'
+
+
+def write_report(path: str, title: str, field_stats: Sequence[dict],
+                 summary_rows: Sequence[dict], images: Sequence[dict],
+                 failures: Sequence[tuple], notes: Sequence[str] = ()) -> None:
+    """``report.html``: field statistics, the summary table, per image the pictures (paths
+    relative to the report) and histograms, and the files that failed with their reason."""
+    parts = [f'<!doctype html><meta charset="utf-8"><title>{html.escape(title)}</title>',
+             '<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;'
+             'font-size:12px}td,th{border:1px solid #bbb;padding:2px 6px}img{max-width:48%;'
+             'margin:2px;vertical-align:top}.h img{max-width:98%}</style>',
+             f'<h1>{html.escape(title)}</h1>']
+    parts += [f'<p>{html.escape(n)}</p>' for n in notes]
+    parts.append('<h2>Area fraction over the fields (ASTM E1245 style)</h2>')
+    parts.append('<p>mean over images, sample standard deviation, 95 % confidence interval '
+                 'half-width t(0.975, n-1) s / sqrt(n) and relative accuracy CI / mean.</p>')
+    parts.append(_table(field_stats, ['class', 'images', 'area_fraction_mean',
+                                      'area_fraction_std', 'ci95', 'relative_accuracy_pct']))
+    if failures:
+        parts.append('<h2>Files not analysed</h2><ul>' + ''.join(
+            f'<li>{html.escape(p)}: {html.escape(r)}</li>' for p, r in failures) + '</ul>')
+    parts.append('<h2>Per image and class</h2>')
+    fields = [f for f in summary_rows[0].keys()] if summary_rows else []
+    parts.append(_table(summary_rows, fields))
+    for item in images:
+        parts.append(f'<h3>{html.escape(item["name"])}</h3><p>{html.escape(item["info"])}</p>')
+        parts.append(''.join(f'<img src="{html.escape(p)}" alt="{html.escape(osp.basename(p))}">'
+                             for p in item['pictures']))
+        if item.get('histogram'):
+            parts.append(f'<div class="h"><img src="{html.escape(item["histogram"])}" '
+                         'alt="histograms"></div>')
+    write_text_atomic(path, '\n'.join(parts) + '\n')

@@ -1,0 +1,298 @@
+#!/usr/bin/env python
+"""Segment micrographs with a trained model (or read label masks) and measure them.
+
+    python tools/analyze.py INPUT [INPUT ...] -o OUT --config CFG --checkpoint CKPT
+    python tools/analyze.py MASK [MASK ...] -o OUT --masks --material super|ebc
+
+INPUT: image files (TIFF 8/16-bit grey or RGB, PNG, JPEG) or folders of them (searched
+recursively; OUT is skipped). Outputs (each file written atomically):
+
+    OUT/summary.csv            one row per image and class (area fraction, particle counts and
+                               ECD statistics, γ channel width, oxide thickness, cracks, unit,
+                               pixel size, calibration source, data bar rows)
+    OUT/particles.csv          one row per particle of a precipitate class
+    OUT/field_statistics.csv   per class: mean area fraction over the images, 95 % CI (E1245)
+    OUT/report.html            the above, and per image the micrograph, overlay and histograms
+    OUT/masks/<name>.png       index mask, same size as the input (255: data bar, not analysed)
+    OUT/overlays/<name>.png    classes painted over the micrograph (a line marks a data bar)
+
+A file that cannot be read or has an unsupported layout is reported with the reason; the others
+are still analysed and the exit status is 1. See README "Analyse your own micrographs".
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+import time
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+
+DEFAULT_WINDOW = 512
+
+HELP_EPILOG = f"""
+defaults and why:
+  --window   the config's slide-inference crop (test_cfg crop_size) when it has one, else
+             {DEFAULT_WINDOW}: the NASA models are trained on {DEFAULT_WINDOW}x{DEFAULT_WINDOW} crops and
+             see the most context at that size; memory grows with the window, not the image.
+  --overlap  a quarter of the window: neighbouring windows overlap by at least this much and
+             their class probabilities are cross-faded with linear ramps over the overlap, so a
+             pixel's label comes mostly from the window where it is far from the edge and no
+             seam shows. Images no larger than the window are segmented whole.
+  --device   cuda when a GPU is available, else cpu.
+  --intensity dtype: 16-bit images are scaled over the full 0-65535 range, as the NASA
+             converter did for the training images (same grey levels for every image);
+             'stretch' maps the 0.1-99.9 percentiles to 0-255 (e.g. 12-bit data in 16-bit files).
+  pixel size --pixel-size/--unit, else the TIFF's own metadata (FEI/Thermo, Zeiss SEM, ImageJ,
+             resolution tags), else pixels; the source is written to every output.
+  data bar   an instrument data bar at the bottom (rule in csunet/analysis/data_bar.py) is
+             excluded from segmentation and measurement; --keep-data-bar turns this off.
+"""
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(
+        description=__doc__.split('\n\n')[0], epilog=HELP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('inputs', nargs='+', help='image/mask files or folders of them')
+    p.add_argument('-o', '--out', required=True, help='output folder')
+    p.add_argument('--config', help='mmseg config of the model')
+    p.add_argument('--checkpoint', help='trained checkpoint (.pth)')
+    p.add_argument('--masks', action='store_true',
+                   help='inputs are label masks: measure them, no model')
+    p.add_argument('--material', choices=('super', 'ebc'),
+                   help='with --masks (required): the mask encoding - super: index 0 matrix, '
+                   '1 secondary, 2 tertiary, or NASA\'s RGB(A) overlays (blue secondary, red '
+                   'tertiary); ebc: index 0 background, 1 oxide, 2 crack. With a model: checks '
+                   'that its classes are this material\'s')
+    p.add_argument('--pixel-size', type=float, help='pixel size, in --unit')
+    p.add_argument('--unit', choices=('nm', 'um'), default='um',
+                   help='unit of --pixel-size and of the outputs when calibrated (default um)')
+    p.add_argument('--device', help='torch device (default: cuda if available, else cpu)')
+    p.add_argument('--window', type=int, nargs='+', metavar='PX',
+                   help='window height [width] in pixels (default: see below)')
+    p.add_argument('--overlap', type=int, metavar='PX', help='minimum window overlap in pixels')
+    p.add_argument('--batch-size', type=int, default=1, help='windows per forward pass')
+    p.add_argument('--intensity', choices=('dtype', 'stretch'), default='dtype',
+                   help='16-bit to 8-bit conversion (default dtype; see below)')
+    p.add_argument('--keep-data-bar', action='store_true',
+                   help='do not detect and exclude an instrument data bar')
+    args = p.parse_args(argv)
+    if args.masks:
+        if not args.material:
+            p.error('--masks needs --material super|ebc')
+    elif not (args.config and args.checkpoint):
+        p.error('segmenting images needs --config and --checkpoint (or --masks)')
+    if args.pixel_size is not None and not args.pixel_size > 0:
+        p.error('--pixel-size must be > 0')
+    if args.window and len(args.window) > 2:
+        p.error('--window takes one or two values')
+    return args
+
+
+def load_model(config: str, checkpoint: str, device: str):
+    """(model in eval mode, class names, config); raises ValueError with the reason."""
+    import csunet  # noqa: F401  (mmseg on mmcv-lite, registries)
+    from mmengine.config import Config
+    from mmengine.runner import load_checkpoint
+    from mmseg.apis import init_model
+    from mmseg.registry import DATASETS
+    if not osp.isfile(config):
+        raise ValueError(f'config {config}: no such file')
+    if not osp.isfile(checkpoint):
+        raise ValueError(f'checkpoint {checkpoint}: no such file')
+    cfg = Config.fromfile(config)
+    model = init_model(cfg, None, device=device)
+    try:
+        ckpt = load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    except Exception as err:
+        raise ValueError(f'checkpoint {checkpoint} does not fit {config}: '
+                         f'{type(err).__name__}: {err}') from err
+    model.eval()
+    meta = (ckpt.get('meta') or {}).get('dataset_meta') or {}
+    classes = meta.get('classes')
+    if not classes:  # checkpoint without dataset_meta: the config's data set
+        ds = cfg.test_dataloader.dataset
+        classes = ((ds.get('metainfo') or {}).get('classes')
+                   or DATASETS.get(ds.type).METAINFO['classes'])
+    num_classes = cfg.model.decode_head.num_classes
+    if len(classes) != num_classes:
+        raise ValueError(f'{len(classes)} class names {list(classes)} for a model with '
+                         f'{num_classes} classes')
+    return model, [str(c) for c in classes], cfg
+
+
+class _Failures:
+    def __init__(self):
+        self.items: List[Tuple[str, str]] = []
+
+    def add(self, path: str, reason: str) -> None:
+        self.items.append((path, reason))
+        print(f'\nanalyze: error: {path}: {reason}', file=sys.stderr, flush=True)
+
+
+def _calibration(path: str, args):
+    from csunet.analysis.io import UNCALIBRATED, Calibration, tiff_calibration
+    if args.pixel_size is not None:
+        return Calibration(args.pixel_size, args.unit,
+                           f'command line (--pixel-size {args.pixel_size} --unit {args.unit})')
+    if osp.splitext(path)[1].lower() in ('.tif', '.tiff'):
+        found = tiff_calibration(path)
+        if found:
+            return Calibration.from_metres(found[0], args.unit, found[1])
+    return UNCALIBRATED
+
+
+def _flat(name: str) -> str:
+    return name.replace('/', '__')
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from csunet.analysis import io as aio
+    from csunet.analysis import report
+    from csunet.analysis.data_bar import detect_data_bar
+    from csunet.analysis.measure import (IGNORE, PARTICLE_FIELDS, SUMMARY_FIELDS, class_roles,
+                                         measure_mask)
+    from csunet.datasets import nasa_encoding
+    from mmengine.utils import ProgressBar
+
+    out = args.out
+    inputs, missing = aio.collect_inputs(args.inputs, exclude=out)
+    failures = _Failures()
+    for path, reason in missing:
+        failures.add(path, reason)
+    names = {}
+    for path, name in inputs:
+        if name in names:
+            print(f'analyze: error: {names[name]} and {path} would both write outputs named '
+                  f'{name!r}; analyse them in separate runs', file=sys.stderr)
+            return 2
+        names[name] = path
+    if not inputs:
+        print('analyze: error: no image files found', file=sys.stderr)
+        return 1
+
+    if args.masks:
+        class_names = list(nasa_encoding.SUPER_CLASSES if args.material == 'super'
+                           else nasa_encoding.EBC_RAW_CLASSES)
+        segmenter = None
+    else:
+        import torch
+        from csunet.analysis.inference import TiledSegmenter
+        device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+        try:
+            model, class_names, cfg = load_model(args.config, args.checkpoint, device)
+        except ValueError as err:
+            print(f'analyze: error: {err}', file=sys.stderr)
+            return 2
+        if args.material:
+            expected = list(nasa_encoding.SUPER_CLASSES if args.material == 'super'
+                            else nasa_encoding.EBC_RAW_CLASSES)
+            if class_names != expected[:len(class_names)]:
+                print(f'analyze: error: the model\'s classes {class_names} are not those of '
+                      f'--material {args.material} ({expected})', file=sys.stderr)
+                return 2
+        test_cfg = cfg.model.get('test_cfg') or {}
+        window = args.window or (list(test_cfg['crop_size']) if test_cfg.get('mode') == 'slide'
+                                 else [DEFAULT_WINDOW])
+        window = (window[0], window[-1])
+        overlap = args.overlap if args.overlap is not None else min(window) // 4
+        try:
+            segmenter = TiledSegmenter(model, window, overlap, args.batch_size)
+        except ValueError as err:
+            print(f'analyze: error: {err}', file=sys.stderr)
+            return 2
+        print(f'analyze: {len(inputs)} image(s) on {device}, classes {class_names}, '
+              f'window {window[0]}x{window[1]}, overlap >= {overlap} px')
+    roles = class_roles(class_names)
+
+    summary_rows, particle_rows, pictures = [], [], []
+    bar = ProgressBar(len(inputs))
+    for path, name in inputs:
+        t0 = time.time()
+        try:
+            if args.masks:
+                image = None
+                mask = aio.read_label_mask(path, len(class_names),
+                                           decode_super=args.material == 'super')
+                bar_rows = 0
+                field = mask
+            else:
+                image = aio.read_micrograph(path, args.intensity)
+                bar_rows = 0 if args.keep_data_bar else detect_data_bar(image)
+                height = image.shape[0] - bar_rows
+                n_windows = segmenter.num_windows(height, image.shape[1])
+                progress = None
+                if n_windows > 1:
+                    print(f'\n{name}: {image.shape[0]}x{image.shape[1]} px, {n_windows} windows')
+                    tiles = ProgressBar(n_windows)
+                    progress = tiles.update
+                field = segmenter(aio.to_model_input(image[:height]), progress)
+                mask = np.full(image.shape[:2], IGNORE, np.uint8)
+                mask[:height] = field
+            calib = _calibration(path, args)
+            result = measure_mask(field, class_names, calib.pixel_size, roles)
+        except Exception as err:  # a bad file must not stop the others
+            reason = str(err) if isinstance(err, aio.InputError) else \
+                f'{type(err).__name__}: {err}'
+            failures.add(path, reason)
+            bar.update()
+            continue
+        common = dict(image=name, unit=calib.unit)
+        for cname in class_names:
+            summary_rows.append(dict(image=name, **{'class': cname}, **result['classes'][cname],
+                                     unit=calib.unit, pixel_size=calib.pixel_size,
+                                     calibration_source=calib.source, data_bar_rows=bar_rows))
+        for cname, p in result['particles'].items():
+            for i in range(p['id'].size):
+                particle_rows.append(dict(**common, **{'class': cname},
+                                          **{k: v[i] for k, v in p.items()}))
+        # per-image outputs
+        report.write_png(osp.join(out, 'masks', f'{name}.png'), mask)
+        over = report.overlay(image, mask, data_bar_rows=bar_rows)
+        report.write_png(osp.join(out, 'overlays', f'{name}.png'), over, rgb=True)
+        files = osp.join('report_files', _flat(name))
+        pics = []
+        if image is not None:
+            report.thumbnail(osp.join(out, files + '_image.jpg'), image)
+            pics.append(files + '_image.jpg')
+        report.thumbnail(osp.join(out, files + '_overlay.jpg'), over)
+        pics.append(files + '_overlay.jpg')
+        panels = {}
+        for cname, kinds in result['samples'].items():
+            for kind, values in kinds.items():
+                panels[f'{cname} {kind}'] = values
+        hist = report.histogram_png(osp.join(out, files + '_hist.png'), panels, calib.unit,
+                                    name)
+        h, w = mask.shape
+        pictures.append(dict(
+            name=name, pictures=pics, histogram=files + '_hist.png' if hist else None,
+            info=f'{path}: {w}x{h} px, pixel size {calib.pixel_size:.6g} {calib.unit} '
+            f'({calib.source}); data bar: {bar_rows} rows'
+            f'{" (excluded)" if bar_rows else ""}; {time.time() - t0:.1f} s'))
+        bar.update()
+    print()
+
+    if summary_rows:
+        stats = report.field_statistics(summary_rows, class_names)
+        report.write_csv(osp.join(out, 'summary.csv'), SUMMARY_FIELDS, summary_rows)
+        report.write_csv(osp.join(out, 'particles.csv'), PARTICLE_FIELDS, particle_rows)
+        report.write_csv(osp.join(out, 'field_statistics.csv'), list(stats[0]), stats)
+        mode = (f'label masks (--material {args.material})' if args.masks else
+                f'model {args.config} + {args.checkpoint}')
+        report.write_report(
+            osp.join(out, 'report.html'), 'csunet analysis', stats,
+            [{k: r.get(k, '') for k in SUMMARY_FIELDS} for r in summary_rows], pictures,
+            failures.items, notes=[f'{len(pictures)} image(s) analysed from {mode}.'])
+        print(f'analyze: {len(pictures)} image(s) analysed -> {out}/summary.csv, '
+              f'particles.csv, field_statistics.csv, report.html, masks/, overlays/')
+    if failures.items:
+        print(f'analyze: {len(failures.items)} file(s) failed: ' +
+              ', '.join(p for p, _ in failures.items), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
