@@ -1,0 +1,124 @@
+"""tools/misc/results_table.py: train + test every (config, seed), tabulate, skip finished runs."""
+import csv
+import importlib.util
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from csunet.evaluation import ClassIoUMetric
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOL = osp.join(REPO, 'tools/misc/results_table.py')
+
+
+def load_tool():
+    spec = importlib.util.spec_from_file_location('results_table', TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_class_iou_metric_returns_per_class_iou():
+    metric = ClassIoUMetric()
+    metric.dataset_meta = dict(classes=('a', 'b', 'c'))
+    # (intersect, union, pred area, label area) per image, as mmseg's IoUMetric stores them.
+    metric.results = [
+        (torch.tensor([2., 1., 0.]), torch.tensor([4., 2., 0.]), torch.tensor([3., 1., 0.]),
+         torch.tensor([3., 2., 0.])),
+        (torch.tensor([2., 0., 0.]), torch.tensor([4., 1., 0.]), torch.tensor([3., 1., 0.]),
+         torch.tensor([3., 0., 0.])),
+    ]
+    result = metric.compute_metrics(metric.results)
+    assert result['IoU.a'] == 50.0 and result['IoU.b'] == pytest.approx(33.33)
+    assert result['IoU.c'] != result['IoU.c']  # NaN: class c absent everywhere
+    assert result['mIoU'] == pytest.approx(41.67)  # mmseg's own mean (NaN classes skipped)
+
+
+def test_interrupted_run_resumes_and_failures_are_reported(tmp_path, monkeypatch):
+    tool = load_tool()
+    run_dir = tmp_path / 'out/runs/cfg/seed_3'
+    run_dir.mkdir(parents=True)
+    ckpt = run_dir / 'iter_4.pth'
+    ckpt.write_bytes(b'')
+    (run_dir / 'last_checkpoint').write_text(str(ckpt))
+    config = tmp_path / 'cfg.py'
+    config.write_text("test_dataloader = dict(dataset=dict(data_root='data/x/ebc1'))\n")
+    calls = []
+
+    def fake_child(cmd, log_path):
+        calls.append(cmd)
+        with open(log_path, 'a') as f:
+            f.write('Traceback (most recent call last):\nKeyError: "bad key"\n')
+        return 1, 2.5
+
+    monkeypatch.setattr(tool, 'run_child', fake_child)
+    record = tool.do_run(str(config), 3, ['train_cfg.max_iters=8'], str(tmp_path / 'out'))
+    train_cmd = calls[0]
+    assert '--resume' in train_cmd and 'randomness.seed=3' in train_cmd
+    assert 'train_cfg.max_iters=8' in train_cmd
+    assert record['status'] == 'failed' and record['reason'] == 'train: KeyError: "bad key"'
+    assert record['split'] == 'ebc1' and record['train_s'] == 2.5
+    missing = tool.do_run(str(tmp_path / 'nope.py'), 0, [], str(tmp_path / 'out'))
+    assert missing['status'] == 'failed' and 'config not found' in missing['reason']
+
+
+@pytest.mark.slow
+def test_two_configs_two_seeds_then_rerun_skips(tmp_path):
+    data = tmp_path / 'data'
+    generator = osp.join(REPO, 'tools/dataset_converters/synthetic_micrographs.py')
+    subprocess.run([sys.executable, generator, str(data), '--material', 'super', '--num-train', '4', '--num-val', '2',
+                    '--num-test', '2', '--size', '64', '64'], check=True, capture_output=True)
+    root = data / 'synthetic_super'
+    tiny = ("_base_ = '{base}'\n"
+            "model = dict(backbone=dict(swin=dict(embed_dims=32, depths=(1, 1, 1, 1), "
+            "num_heads=(1, 2, 4, 8), drop_path_rate={dpr})),\n"
+            "    decode_head=dict(in_channels=[32, 64, 128, 256, 64, 128, 256, 512], channels=32,"
+            " decoder_depths=(1, 1, 1), bottleneck_depth=1, num_heads=(4, 2, 1),"
+            " drop_path_rate={dpr}))\n")
+    base = osp.join(REPO, 'configs/csunet/csunet_tiny_synthetic.py')
+    configs = []
+    for name, dpr in (('tiny_a', 0.0), ('tiny_b', 0.1)):
+        path = tmp_path / f'{name}.py'
+        path.write_text(tiny.format(base=base, dpr=dpr))
+        configs.append(str(path))
+    broken = tmp_path / 'tiny_broken.py'
+    broken.write_text(f"_base_ = '{base}'\nmodel = dict(backbone=dict(swin=dict(depths='huge')))\n")
+    options = ['train_cfg.max_iters=2', 'train_cfg.val_interval=2', 'param_scheduler=[]',
+               'default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1',
+               'train_dataloader.batch_size=2'] + [
+                   f'{d}_dataloader.dataset.data_root={root}' for d in ('train', 'val', 'test')]
+    out = tmp_path / 'out'
+    cmd = [sys.executable, TOOL, *configs, str(broken), '--seeds', '0', '1', '-o', str(out),
+           '--cfg-options', *options]
+    first = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=1200)
+    assert first.returncode == 1, first.stdout + first.stderr  # the broken config failed
+    assert '(4 ok, 2 failed)' in first.stdout, first.stdout
+
+    with open(out / 'results.csv') as f:
+        rows = list(csv.DictReader(f))
+    assert [(r['config'], r['seed'], r['status']) for r in rows] == [
+        ('tiny_a', '0', 'ok'), ('tiny_a', '1', 'ok'), ('tiny_b', '0', 'ok'), ('tiny_b', '1', 'ok'),
+        ('tiny_broken', '0', 'failed'), ('tiny_broken', '1', 'failed')]
+    for r in rows[:4]:
+        assert r['iterations'] == '2' and float(r['train_s']) > 0 and float(r['test_s']) > 0
+        for metric in ('nasa_iou', 'mIoU', 'IoU.matrix', 'IoU.secondary', 'IoU.tertiary'):
+            assert 0 <= float(r[metric]) <= 100, (metric, r)
+        assert r['split'] == 'synthetic_super' and r['checkpoint'].endswith('.pth')
+    assert 'depths' in rows[4]['reason']
+    # Different seeds give different runs.
+    assert rows[0]['nasa_iou'] != rows[1]['nasa_iou'] or rows[0]['mIoU'] != rows[1]['mIoU']
+
+    md = (out / 'results.md').read_text()
+    assert '## synthetic_super' in md and '`tiny_a` | 0, 1 (2/2)' in md
+    assert '## Failed runs' in md and '`tiny_broken` | 0 |' in md
+    mean = (float(rows[0]['nasa_iou']) + float(rows[1]['nasa_iou'])) / 2
+    assert f'{mean:.2f} ± ' in md
+
+    # Rerun: finished runs are skipped (the failed ones are retried and fail again).
+    again = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=600)
+    assert again.stdout.count('finished before, skipped') == 4, again.stdout
+    with open(out / 'results.csv') as f:
+        assert list(csv.DictReader(f))[:4] == rows[:4]

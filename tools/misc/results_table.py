@@ -1,0 +1,335 @@
+#!/usr/bin/env python
+"""Train and test every (config, seed) and tabulate the test metrics over seeds.
+
+    python tools/misc/results_table.py CONFIG [CONFIG ...] --seeds 0 1 -o OUT_DIR \
+        [--cfg-options KEY=VALUE ...]
+
+Each run goes through the project's own ``tools/train.py`` and ``tools/test.py`` (one process
+each, so a crash or out-of-memory in one run does not stop the others), in
+``OUT_DIR/runs/<config name>/seed_<seed>/`` with mmengine's ``randomness.seed`` set to the seed.
+``--cfg-options`` applies to every run, training and test alike (e.g. a CPU budget of a GPU
+recipe: ``train_cfg.max_epochs=30 train_dataloader.batch_size=4``).
+
+The tested checkpoint is the best one the config keeps (``best_*.pth``, e.g. ``best_mIoU_*``),
+else the last one. mmseg's ``IoUMetric`` is run as :class:`csunet.evaluation.ClassIoUMetric`
+(same numbers, plus per-class IoU in the result instead of only in the log).
+
+Outputs (rewritten atomically after every run, so they always describe what has finished):
+
+* ``OUT_DIR/results.csv``: one row per run: config, seed, status (``ok``/``failed``), reason,
+  split, checkpoint, iterations and epochs run, train and test seconds (wall time of the
+  attempts that ended, summed over resumes), then every test metric (``nasa_iou``, ``mIoU``,
+  ``IoU.<class>``, ...);
+* ``OUT_DIR/results.md``: per split, per config, mean ± sample std over the finished seeds of
+  each metric, with the published CS-UNet IoU (:mod:`csunet.evaluation.published`) beside it;
+  failed runs with their reason.
+
+Rerunning the same command skips finished runs (``result.json`` with status ``ok``), resumes an
+interrupted one from its last checkpoint (``--resume``) and retries failed ones. Per-run logs:
+``train.out`` / ``test.out`` in the run folder.
+"""
+import argparse
+import csv
+import glob
+import io
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from collections import OrderedDict, defaultdict
+from typing import Dict, List, Optional
+
+import numpy as np
+
+import csunet  # noqa: F401  (registers csunet's modules; must precede mmseg imports)
+from csunet.evaluation import published_iou
+from csunet.fileio import write_text_atomic
+from mmengine.config import Config, DictAction
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+FIXED_COLUMNS = ['config', 'seed', 'status', 'reason', 'split', 'checkpoint', 'iterations',
+                 'epochs', 'train_s', 'test_s']
+#: Metrics shown first, in this order; others follow alphabetically.
+LEADING_METRICS = ['nasa_iou', 'mIoU']
+#: Numbers mmengine logs beside the metrics that are not metrics.
+NOT_METRICS = ('step', 'time', 'data_time', 'memory')
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=__doc__.split('\n\n', 1)[1])
+    p.add_argument('configs', nargs='+', help='config files')
+    p.add_argument('--seeds', type=int, nargs='+', default=[0], help='seeds (default: 0)')
+    p.add_argument('-o', '--out-dir', required=True, help='folder of the runs and tables')
+    p.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
+                   help='overrides applied to every run (train and test), as in tools/train.py')
+    args = p.parse_args(argv)
+    # Kept as given for the child processes; parsed here only to fail early when malformed.
+    parse_cfg_options(args.cfg_options)
+    return args
+
+
+def parse_cfg_options(options: List[str]) -> dict:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument('--o', nargs='+', action=DictAction, default={})
+    return parser.parse_args(['--o', *options]).o if options else {}
+
+
+def run_name(config: str) -> str:
+    return osp.splitext(osp.basename(config))[0]
+
+
+def split_of(cfg: Config) -> Optional[str]:
+    """Name of the test split: the last folder of the test data root (``.../super1``)."""
+    try:
+        root = cfg.test_dataloader.dataset.data_root
+    except AttributeError:
+        return None
+    return osp.basename(osp.normpath(str(root))) if root else None
+
+
+def class_iou_options(cfg: Config) -> List[str]:
+    """Overrides that run mmseg's IoUMetric as ClassIoUMetric (per-class IoU in the result)."""
+    evaluator = cfg.get('test_evaluator')
+    if isinstance(evaluator, dict) and evaluator.get('type') == 'IoUMetric':
+        return ['test_evaluator.type=ClassIoUMetric']
+    if isinstance(evaluator, (list, tuple)):
+        return [f'test_evaluator.{i}.type=ClassIoUMetric' for i, ev in enumerate(evaluator)
+                if isinstance(ev, dict) and ev.get('type') == 'IoUMetric']
+    return []
+
+
+def error_reason(log_path: str, returncode: int) -> str:
+    """The last error line of a child's log, else its exit status."""
+    try:
+        with open(log_path, errors='replace') as f:
+            lines = [line.strip() for line in f if line.strip()]
+    except OSError:
+        lines = []
+    for line in reversed(lines[-200:]):
+        head = line.split(':', 1)[0]
+        if head.endswith(('Error', 'Exception', 'Interrupt')) or line.startswith(
+                ('train.py:', 'test.py:')):
+            return line[:300]
+    return f'exit status {returncode}' + (f': {lines[-1][:200]}' if lines else '')
+
+
+def run_child(cmd: List[str], log_path: str) -> tuple:
+    """Run ``cmd`` with its output appended to ``log_path``; ``(returncode, seconds)``."""
+    env = dict(os.environ, PYTHONUNBUFFERED='1')
+    start = time.perf_counter()
+    with open(log_path, 'a') as log:
+        log.write(f'\n$ {" ".join(cmd)}\n')
+        log.flush()
+        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+    return proc.returncode, time.perf_counter() - start
+
+
+def checkpoint_to_test(run_dir: str) -> Optional[str]:
+    best = sorted(glob.glob(osp.join(run_dir, 'best_*.pth')), key=osp.getmtime)
+    if best:
+        return best[-1]
+    return last_checkpoint(run_dir)
+
+
+def last_checkpoint(run_dir: str) -> Optional[str]:
+    marker = osp.join(run_dir, 'last_checkpoint')
+    if not osp.isfile(marker):
+        return None
+    with open(marker) as f:
+        path = f.read().strip()
+    return path if osp.isfile(path) else None
+
+
+def progress_of(checkpoint: Optional[str]) -> Dict[str, Optional[int]]:
+    """Iterations and epochs the training loop had run when ``checkpoint`` was saved."""
+    if checkpoint is None:
+        return dict(iterations=None, epochs=None)
+    import torch
+    meta = torch.load(checkpoint, map_location='cpu', weights_only=True).get('meta', {})
+    return dict(iterations=meta.get('iter'), epochs=meta.get('epoch'))
+
+
+def test_metrics(test_dir: str) -> Dict[str, float]:
+    """Metrics of the newest test run: mmengine writes them to ``<timestamp>/<timestamp>.json``."""
+    logs = sorted(glob.glob(osp.join(test_dir, '*', '*.json')), key=osp.getmtime)
+    if not logs:
+        raise FileNotFoundError(f'no metrics JSON under {test_dir}')
+    with open(logs[-1]) as f:
+        lines = [json.loads(line) for line in f if line.strip()]
+    return {k: v for k, v in lines[-1].items()
+            if isinstance(v, (int, float)) and k not in NOT_METRICS}
+
+
+def load_state(run_dir: str) -> dict:
+    path = osp.join(run_dir, 'result.json')
+    if osp.isfile(path):
+        with open(path) as f:
+            return json.load(f)
+    return {}
+
+
+def save_state(run_dir: str, state: dict) -> None:
+    write_text_atomic(osp.join(run_dir, 'result.json'), json.dumps(state, indent=1))
+
+
+def do_run(config: str, seed: int, options: List[str], out_dir: str) -> dict:
+    """Train (or resume) and test one run; returns its result record (also in result.json)."""
+    run_dir = osp.join(out_dir, 'runs', run_name(config), f'seed_{seed}')
+    os.makedirs(run_dir, exist_ok=True)
+    state = load_state(run_dir)
+    if state.get('status') == 'ok':
+        state['skipped'] = True
+        return state
+    state.update(config=config, seed=seed, status='running', reason='')
+    state.setdefault('train_s', 0.)
+    state.setdefault('test_s', 0.)
+    if not osp.isfile(config):
+        state.update(status='failed', reason=f'config not found: {config}')
+        save_state(run_dir, state)
+        return state
+    cfg = Config.fromfile(config)
+    cfg.merge_from_dict(parse_cfg_options(options))
+    state['split'] = split_of(cfg)
+    opts = [f'randomness.seed={seed}'] + list(options)
+
+    train = [sys.executable, osp.join(ROOT, 'tools/train.py'), config, '--work-dir', run_dir,
+             '--cfg-options', *opts]
+    if last_checkpoint(run_dir) is not None:
+        train.append('--resume')
+    rc, seconds = run_child(train, osp.join(run_dir, 'train.out'))
+    state['train_s'] += seconds
+    if rc != 0:
+        state.update(status='failed', reason='train: ' + error_reason(
+            osp.join(run_dir, 'train.out'), rc))
+        save_state(run_dir, state)
+        return state
+
+    checkpoint = checkpoint_to_test(run_dir)
+    if checkpoint is None:
+        state.update(status='failed', reason=f'train: no checkpoint in {run_dir}')
+        save_state(run_dir, state)
+        return state
+    state['checkpoint'] = osp.relpath(checkpoint, run_dir)
+    state.update(progress_of(last_checkpoint(run_dir)))
+    test_dir = osp.join(run_dir, 'test')
+    test = [sys.executable, osp.join(ROOT, 'tools/test.py'), config, checkpoint, '--work-dir',
+            test_dir, '--cfg-options', *opts, *class_iou_options(cfg)]
+    rc, seconds = run_child(test, osp.join(run_dir, 'test.out'))
+    state['test_s'] += seconds
+    if rc != 0:
+        state.update(status='failed', reason='test: ' + error_reason(
+            osp.join(run_dir, 'test.out'), rc))
+    else:
+        try:
+            state['metrics'] = test_metrics(test_dir)
+            state['status'] = 'ok'
+        except (OSError, ValueError) as e:
+            state.update(status='failed', reason=f'test: {e}')
+    save_state(run_dir, state)
+    return state
+
+
+def metric_columns(records: List[dict]) -> List[str]:
+    names = {k for r in records for k in r.get('metrics', {})}
+    return [m for m in LEADING_METRICS if m in names] + sorted(names - set(LEADING_METRICS))
+
+
+def write_csv(records: List[dict], path: str) -> None:
+    metrics = metric_columns(records)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator='\n')
+    writer.writerow(FIXED_COLUMNS + metrics)
+    for r in records:
+        row = [r.get(c, '') for c in FIXED_COLUMNS]
+        row[FIXED_COLUMNS.index('config')] = run_name(r['config'])
+        for c in ('train_s', 'test_s'):
+            i = FIXED_COLUMNS.index(c)
+            row[i] = f'{row[i]:.1f}' if isinstance(row[i], float) else row[i]
+        row += [r.get('metrics', {}).get(m, '') for m in metrics]
+        writer.writerow(['' if v is None else v for v in row])
+    write_text_atomic(path, buf.getvalue())
+
+
+def mean_std(values: List[float]) -> str:
+    values = [v for v in values if v is not None and not np.isnan(v)]
+    if not values:
+        return '—'
+    if len(values) == 1:
+        return f'{values[0]:.2f}'
+    return f'{np.mean(values):.2f} ± {np.std(values, ddof=1):.2f}'
+
+
+def write_markdown(records: List[dict], options: List[str], path: str) -> None:
+    lines = ['# Results', '',
+             'Mean ± sample standard deviation over the finished seeds (test split, %). '
+             '`nasa_iou` is the IoU of the paper\'s tables (NASA\'s definition); the published '
+             'CS-UNet IoU is given beside it (microscopy-pretrained / ImageNet-pretrained).', '']
+    if options:
+        lines += ['Overrides applied to every run: `' + ' '.join(options) + '`', '']
+    by_split: Dict[str, List[dict]] = defaultdict(list)
+    for r in records:
+        by_split[r.get('split') or '?'].append(r)
+    for split, group in by_split.items():
+        ok = [r for r in group if r.get('status') == 'ok']
+        metrics = metric_columns(ok)
+        pub = published_iou(split)
+        lines += [f'## {split}', '']
+        header = ['config', 'seeds'] + metrics + ['published CS-UNet IoU', 'iterations',
+                                                    'train s / run']
+        lines.append('| ' + ' | '.join(header) + ' |')
+        lines.append('|' + '---|' * len(header))
+        configs = OrderedDict((r['config'], None) for r in group)
+        for config in configs:
+            runs = [r for r in ok if r['config'] == config]
+            n_all = len([r for r in group if r['config'] == config])
+            seeds = ', '.join(str(r['seed']) for r in runs)
+            row = [f'`{run_name(config)}`', f'{seeds} ({len(runs)}/{n_all})']
+            row += [mean_std([r['metrics'].get(m) for r in runs]) for m in metrics]
+            row.append(f"{pub['microscopy']} / {pub['imagenet']}" if pub else '—')
+            iters = sorted({r.get('iterations') for r in runs if r.get('iterations') is not None})
+            row.append(', '.join(map(str, iters)) or '—')
+            row.append(f"{np.mean([r['train_s'] for r in runs]):.0f}" if runs else '—')
+            lines.append('| ' + ' | '.join(row) + ' |')
+        lines.append('')
+    failed = [r for r in records if r.get('status') != 'ok']
+    if failed:
+        lines += ['## Failed runs', '', '| config | seed | reason |', '|---|---|---|']
+        lines += [f"| `{run_name(r['config'])}` | {r['seed']} | {r.get('reason', '')} |"
+                  for r in failed]
+        lines.append('')
+    write_text_atomic(path, '\n'.join(lines))
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    os.makedirs(args.out_dir, exist_ok=True)
+    jobs = [(c, s) for c in args.configs for s in args.seeds]
+    records = []
+    for k, (config, seed) in enumerate(jobs, 1):
+        tag = f'[{k}/{len(jobs)}] {run_name(config)} seed {seed}'
+        print(f'{tag}: running', flush=True)
+        record = do_run(config, seed, args.cfg_options, args.out_dir)
+        records.append(record)
+        if record.get('skipped'):
+            status = 'finished before, skipped'
+        elif record['status'] == 'ok':
+            status = (f"ok in {record['train_s']:.0f} s + {record['test_s']:.0f} s, nasa_iou "
+                      f"{record['metrics'].get('nasa_iou', float('nan')):.2f}, mIoU "
+                      f"{record['metrics'].get('mIoU', float('nan')):.2f}")
+        else:
+            status = f"FAILED: {record.get('reason')}"
+        print(f'{tag}: {status}', flush=True)
+        write_csv(records, osp.join(args.out_dir, 'results.csv'))
+        write_markdown(records, args.cfg_options, osp.join(args.out_dir, 'results.md'))
+    failed = sum(r['status'] != 'ok' for r in records)
+    print(f'results: {osp.join(args.out_dir, "results.csv")}, '
+          f'{osp.join(args.out_dir, "results.md")} ({len(records) - failed} ok, {failed} failed)')
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
