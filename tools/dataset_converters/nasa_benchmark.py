@@ -36,12 +36,15 @@ Bad input never passes silently: unreadable, empty or truncated TIFFs, pixels th
 colours/values outside the encoding are listed with path and reason; the run then exits 1
 without touching the split folders, unless ``--skip-bad`` (the pairs are skipped and still
 listed). Unpaired files (image without mask, mask without image) are listed, never fatal.
+Pairing, de-duplication, bad-file checks and split assembly are in
+:mod:`csunet.datasets.nasa_layout` (tested directly); :func:`main` runs one function per step:
+fetch the source, scan it, decode each distinct content once (``--nproc`` processes, with
+mmengine's progress bar on stderr), check, write the split folders, report.
 Every output file is written to a temporary name and ``os.replace``-d, so an interrupted run
 leaves no half-written file; on success, stale files of the converted split folders are removed,
 and so are (on runs without ``--splits``) ``_files`` entries no split references.
 """
 import argparse
-import hashlib
 import json
 import os
 import os.path as osp
@@ -51,108 +54,23 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
+from mmengine.utils import track_parallel_progress, track_progress
 
 from csunet.datasets import nasa_encoding as enc
+from csunet.datasets import nasa_layout as layout
+from csunet.datasets.nasa_layout import OUTPUT_SPLITS, SOURCE_SPLITS, Pair, Scan
 from csunet.fileio import write_bytes_atomic
 
 REPO_URL = 'https://github.com/nasa/pretrained-microscopy-models.git'
 ZIP_URL = 'https://codeload.github.com/nasa/pretrained-microscopy-models/zip/refs/heads/main'
-
-#: source folder -> mask flavour
-SOURCE_SPLITS = {
-    'Super1': 'super', 'Super2': 'super', 'Super3': 'super', 'Super4': 'super',
-    'EBC1': 'ebc', 'EBC2': 'ebc', 'EBC3': 'ebc'
-}
-#: output split -> source folder
-OUTPUT_SPLITS = {
-    'super1': 'Super1', 'super2': 'Super2', 'super3': 'Super3', 'super4': 'Super4',
-    'ebc1': 'EBC1', 'ebc2': 'EBC2', 'ebc3': 'EBC3', 'ebc3_heldout': 'EBC3'
-}
-ONESHOT_SPLIT = 'ebc3'
-PART_ORDER = ('train', 'val', 'test', 'different_test')
-TIFF_EXTS = ('.tif', '.tiff')
 CLASS_NAMES = {'super': enc.SUPER_CLASSES, 'ebc': enc.EBC_RAW_CLASSES}
-ANN_KIND = {'super': 'super_ann', 'ebc': 'ebc_ann'}
 
 
 class DownloadError(RuntimeError):
     pass
-
-
-@dataclass
-class Pair:
-    source: str  # source split folder
-    part: str
-    stem: str
-    img: str
-    mask: str
-
-
-@dataclass
-class Scan:
-    pairs: List[Pair] = field(default_factory=list)
-    unpaired: List[Tuple[str, str]] = field(default_factory=list)  # (path, why)
-    ignored: List[Tuple[str, str]] = field(default_factory=list)
-
-
-# --------------------------------------------------------------------------------- scanning
-def _part_sort_key(part: str):
-    return (PART_ORDER.index(part) if part in PART_ORDER else len(PART_ORDER), part)
-
-
-def _tiffs(folder: str, scan: Scan) -> List[str]:
-    if not osp.isdir(folder):
-        return []
-    names = []
-    for name in sorted(os.listdir(folder)):
-        path = osp.join(folder, name)
-        if name.startswith('.'):
-            continue
-        if osp.isfile(path) and name.lower().endswith(TIFF_EXTS):
-            names.append(name)
-        else:
-            scan.ignored.append((path, 'not a TIFF file'))
-    return names
-
-
-def scan_source(src: str, sources=None) -> Tuple[Scan, List[str]]:
-    """Pair images with masks in the known split folders; returns (scan, missing splits)."""
-    scan, missing = Scan(), []
-    for source, flavour in SOURCE_SPLITS.items():
-        if sources is not None and source not in sources:
-            continue
-        root = osp.join(src, source)
-        if not osp.isdir(root):
-            missing.append(source)
-            continue
-        subdirs = [d for d in os.listdir(root) if osp.isdir(osp.join(root, d))]
-        parts = {d[:-len('_annot')] if d.endswith('_annot') else d for d in subdirs}
-        for part in sorted(parts, key=_part_sort_key):
-            img_dir, ann_dir = osp.join(root, part), osp.join(root, part + '_annot')
-            images = {osp.splitext(n)[0]: osp.join(img_dir, n) for n in _tiffs(img_dir, scan)}
-            masks = {}
-            for n in _tiffs(ann_dir, scan):
-                stem = osp.splitext(n)[0]
-                if flavour == 'super':
-                    if not stem.endswith('_mask'):
-                        scan.unpaired.append((osp.join(ann_dir, n),
-                                              'Super mask name lacks the _mask suffix'))
-                        continue
-                    stem = stem[:-len('_mask')]
-                masks[stem] = osp.join(ann_dir, n)
-            for stem in sorted(set(images) | set(masks)):
-                if stem in images and stem in masks:
-                    scan.pairs.append(Pair(source, part, stem, images[stem], masks[stem]))
-                elif stem in images:
-                    scan.unpaired.append((images[stem], 'image without mask'))
-                else:
-                    scan.unpaired.append((masks[stem], 'mask without image'))
-    return scan, missing
 
 
 # ------------------------------------------------------------------------------ conversion
@@ -192,17 +110,6 @@ def convert_file(kind: str, path: str, files_root: str) -> dict:
     write_bytes_atomic(osp.join(files_root, rel), _png_bytes(out))
     return dict(error=None, shape=tuple(arr.shape), dtype=str(arr.dtype),
                 pixels_sha256=enc.pixels_sha256(arr), out=rel, counts=counts)
-
-
-def _file_sha256(path: str) -> Optional[str]:
-    h = hashlib.sha256()
-    try:
-        with open(path, 'rb') as f:
-            for chunk in iter(lambda: f.read(1 << 20), b''):
-                h.update(chunk)
-    except OSError:
-        return None  # read_tiff reports it
-    return h.hexdigest()
 
 
 def _link(src: str, dst: str) -> str:
@@ -329,10 +236,13 @@ def _fmt_table(rows: List[List[str]]) -> str:
     return '\n'.join(lines)
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    t0 = time.time()
-    src, out = args.src, args.out_dir
+def _convert_job(job: Tuple[str, str, str]) -> dict:
+    return convert_file(*job)
+
+
+def fetch_source(args) -> int:
+    """Step 1: make sure SRC exists (``--download`` fetches it); returns an exit status."""
+    src = args.src
     if args.download:
         if osp.isdir(src) and os.listdir(src):
             print(f'--download: {src} exists and is not empty, using it as is')
@@ -346,107 +256,57 @@ def main(argv=None) -> int:
         print(f'ERROR: source folder {src} not found (use --download to fetch it)',
               file=sys.stderr)
         return 1
-    manifest = _load_manifest(args)
+    return 0
 
-    out_splits = {k: v for k, v in OUTPUT_SPLITS.items() if not args.splits or k in args.splits}
-    scan, missing = scan_source(src, set(out_splits.values()))
-    if missing:
-        print(f'WARNING: split folders not found in {src}: {", ".join(missing)}')
 
-    # --- decode each distinct source content once
-    jobs: Dict[Tuple[str, str], List[str]] = defaultdict(list)  # (kind, file sha) -> paths
-    path_job: Dict[str, Tuple[str, str]] = {}
-    for p in scan.pairs:
-        for kind, path in (('img', p.img), (ANN_KIND[SOURCE_SPLITS[p.source]], p.mask)):
-            if path in path_job:
-                continue
-            fsha = _file_sha256(path) or 'unreadable:' + path
-            path_job[path] = (kind, fsha)
-            jobs[(kind, fsha)].append(path)
+def decode_all(jobs: Dict[layout.Job, List[str]], path_job: Dict[str, layout.Job], out: str,
+               nproc: int) -> Dict[str, dict]:
+    """Step 3: decode each distinct content once (``nproc`` processes); source path -> result."""
     todo = [(kind, paths[0], out) for (kind, _), paths in jobs.items()]
-    if args.nproc > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(args.nproc) as pool:
-            results = list(pool.map(convert_file, *zip(*todo), chunksize=1))
+    if nproc > 1 and len(todo) > 1:
+        results = track_parallel_progress(_convert_job, todo, nproc, file=sys.stderr)
     else:
-        results = [convert_file(*t) for t in todo]
+        results = track_progress(_convert_job, todo, file=sys.stderr) if todo else []
     job_result = dict(zip(jobs.keys(), results))
-    info = {path: job_result[job] for path, job in path_job.items()}
+    return {path: job_result[job] for path, job in path_job.items()}
 
-    # --- bad files, manifest check and pair checks
-    bad: Dict[str, str] = {}
-    for path, res in info.items():
-        if res['error']:
-            bad[path] = res['error']
-            continue
-        if manifest is not None:
-            entry = manifest.get(osp.relpath(path, src).replace(os.sep, '/'))
-            if entry is not None and (entry.get('pixels_sha256') != res['pixels_sha256']
-                                      or tuple(entry.get('shape', ())) != res['shape']
-                                      or entry.get('dtype') != res['dtype']):
-                bad[path] = (f'pixels differ from MANIFEST.json (got {res["dtype"]} '
-                             f'{res["shape"]} sha256 {res["pixels_sha256"][:12]}..., expected '
-                             f'{entry.get("dtype")} {tuple(entry.get("shape", ()))} '
-                             f'{str(entry.get("pixels_sha256"))[:12]}...)')
-    good_pairs, bad_pairs = [], []
-    for p in scan.pairs:
-        reasons = [f'{path}: {bad[path]}' for path in (p.img, p.mask) if path in bad]
-        if not reasons:
-            why = enc.image_mask_shape_error(info[p.img]['shape'], info[p.mask]['shape'])
-            if why:
-                bad[p.mask] = why
-                reasons.append(f'{p.mask}: {why}')
-        (bad_pairs if reasons else good_pairs).append(p)
 
-    # --- output splits
-    by_source: Dict[str, Dict[str, List[Pair]]] = defaultdict(lambda: defaultdict(list))
-    for p in good_pairs:
-        by_source[p.source][p.part].append(p)
-    splits: Dict[str, Dict[str, List[Pair]]] = {}
-    oneshot_stem = None
-    for split, source in out_splits.items():
-        if source not in by_source:
-            continue
-        parts = {part: list(ps) for part, ps in by_source[source].items()}
-        if split == ONESHOT_SPLIT:
-            stems = sorted(p.stem for p in parts.get('train', []))
-            oneshot_stem = args.ebc3_oneshot or (stems[0] if stems else None)
-            if oneshot_stem not in stems:
-                print(f'ERROR: one-shot EBC3 training image {oneshot_stem!r} is not a good '
-                      f'paired EBC3 train image (choices: {stems})', file=sys.stderr)
-                return 1
-            parts['train'] = [p for p in parts['train'] if p.stem == oneshot_stem]
-        splits[split] = parts
-
-    ok = not bad or args.skip_bad
+def write_splits(out: str, splits: Dict[str, Dict[str, List[Pair]]], info: Dict[str, dict],
+                 collect_garbage: bool) -> Dict[str, int]:
+    """Step 5: link each pair into its split folders, write the split lists, remove stale files
+    (and, when ``collect_garbage``, ``_files`` entries no split references); link kind -> count.
+    """
     link_kinds: Dict[str, int] = defaultdict(int)
-    if ok:
-        referenced = set()
-        for split, parts in splits.items():
-            for part, ps in parts.items():
-                wanted = set()
-                for p in ps:
-                    for sub, path in (('img_dir', p.img), ('ann_dir', p.mask)):
-                        target = osp.join(out, split, sub, part, p.stem + '.png')
-                        link_kinds[_link(osp.join(out, info[path]['out']), target)] += 1
-                        referenced.add(osp.normpath(info[path]['out']))
-                    wanted.add(p.stem + '.png')
-                for sub in ('img_dir', 'ann_dir'):  # stale files of earlier runs
-                    folder = osp.join(out, split, sub, part)
-                    for name in os.listdir(folder) if osp.isdir(folder) else []:
-                        if name.endswith('.png') and name not in wanted:
-                            os.unlink(osp.join(folder, name))
-                write_bytes_atomic(osp.join(out, split, 'splits', part + '.txt'),
-                                    ''.join(p.stem + '\n' for p in ps).encode())
-        files_dir = osp.join(out, '_files')
-        # Garbage-collect only on full runs: a --splits run cannot see what other splits use.
-        for dp, _, names in os.walk(files_dir) if not args.splits else ():
+    for split, parts in splits.items():
+        for part, ps in parts.items():
+            wanted = set()
+            for p in ps:
+                for sub, path in (('img_dir', p.img), ('ann_dir', p.mask)):
+                    target = osp.join(out, split, sub, part, p.stem + '.png')
+                    link_kinds[_link(osp.join(out, info[path]['out']), target)] += 1
+                wanted.add(p.stem + '.png')
+            for sub in ('img_dir', 'ann_dir'):  # stale files of earlier runs
+                folder = osp.join(out, split, sub, part)
+                for name in os.listdir(folder) if osp.isdir(folder) else []:
+                    if name.endswith('.png') and name not in wanted:
+                        os.unlink(osp.join(folder, name))
+            write_bytes_atomic(osp.join(out, split, 'splits', part + '.txt'),
+                               ''.join(p.stem + '\n' for p in ps).encode())
+    if collect_garbage:  # only on full runs: a --splits run cannot see what other splits use
+        referenced = layout.referenced_outputs(splits, info)
+        for dp, _, names in os.walk(osp.join(out, '_files')):
             for name in names:
                 rel = osp.normpath(osp.relpath(osp.join(dp, name), out))
                 if rel not in referenced:
                     os.unlink(osp.join(dp, name))
+    return dict(link_kinds)
 
-    # --- summary
-    all_parts = sorted({part for ps in splits.values() for part in ps}, key=_part_sort_key)
+
+def print_summary(args, scan: Scan, splits: Dict[str, Dict[str, List[Pair]]],
+                  info: Dict[str, dict], bad: Dict[str, str], bad_pairs: List[Pair],
+                  oneshot_stem: Optional[str]) -> None:
+    """Step 6: pairs and class fractions per split, unpaired / ignored / bad files."""
+    all_parts = sorted({part for ps in splits.values() for part in ps}, key=layout.part_sort_key)
     rows = [['split'] + all_parts + ['class pixel fractions (all parts)']]
     for split, parts in splits.items():
         flavour = SOURCE_SPLITS[OUTPUT_SPLITS[split]]
@@ -461,7 +321,7 @@ def main(argv=None) -> int:
     print('\nPairs (image + mask) per split and part:')
     print(_fmt_table(rows))
     if oneshot_stem:
-        print(f'\n{ONESHOT_SPLIT}: one-shot training image {oneshot_stem!r} '
+        print(f'\n{layout.ONESHOT_SPLIT}: one-shot training image {oneshot_stem!r} '
               f'({"--ebc3-oneshot" if args.ebc3_oneshot else "first paired EBC3 train stem"}); '
               'ebc3_heldout = EBC3 as shipped')
     print(f'\nUnpaired files ({len(scan.unpaired)}):')
@@ -476,10 +336,40 @@ def main(argv=None) -> int:
               f'{"skipped" if args.skip_bad else "affected"}:')
         for path in sorted(bad):
             print(f'  {path}: {bad[path]}')
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    t0 = time.time()
+    status = fetch_source(args)
+    if status:
+        return status
+    manifest = _load_manifest(args)
+    # 2. pair images with masks in the source folders the requested splits need
+    out_splits = {k: v for k, v in OUTPUT_SPLITS.items() if not args.splits or k in args.splits}
+    scan, missing = layout.scan_source(args.src, set(out_splits.values()))
+    if missing:
+        print(f'WARNING: split folders not found in {args.src}: {", ".join(missing)}')
+    # 3. decode each distinct source content once
+    jobs, path_job = layout.plan_decoding(scan.pairs)
+    info = decode_all(jobs, path_job, args.out_dir, args.nproc)
+    # 4. bad files (decoding, manifest, image/mask sizes) and the output splits
+    bad = layout.find_bad_files(info, manifest, args.src)
+    good_pairs, bad_pairs = layout.check_pairs(scan.pairs, info, bad)
+    try:
+        splits, oneshot_stem = layout.assemble_splits(good_pairs, out_splits, args.ebc3_oneshot)
+    except layout.OneShotError as err:
+        print(f'ERROR: {err}', file=sys.stderr)
+        return 1
+    # 5. write (only when nothing is bad, or bad pairs are to be skipped)
+    ok = not bad or args.skip_bad
+    link_kinds = write_splits(args.out_dir, splits, info, not args.splits) if ok else {}
+    # 6. report
+    print_summary(args, scan, splits, info, bad, bad_pairs, oneshot_stem)
     n_unique = len({r['out'] for r in info.values() if not r['error']})
     print(f'\n{len(good_pairs)} good source pairs, {len(info)} source files decoded as '
           f'{len(jobs)} distinct contents, {n_unique} unique output files; links: '
-          f'{dict(link_kinds) or "none"}; {time.time() - t0:.1f} s')
+          f'{link_kinds or "none"}; {time.time() - t0:.1f} s')
     if not ok:
         print(f'\nERROR: {len(bad)} bad file(s) (listed above); split folders were not written. '
               'Fix the data or pass --skip-bad.', file=sys.stderr)
