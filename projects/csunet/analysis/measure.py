@@ -49,8 +49,8 @@ ROLE_BY_NAME = {'matrix': 'matrix', 'background': 'background', 'oxide': 'layer'
 SUMMARY_FIELDS = [
     'image', 'class', 'area_fraction', 'count', 'count_border', 'number_density', 'ecd_mean',
     'ecd_median', 'ecd_std', 'width_mean', 'width_median', 'width_std', 'thickness_mean',
-    'thickness_std', 'thickness_min', 'thickness_max', 'crack_count', 'crack_length', 'unit',
-    'pixel_size', 'calibration_source', 'field_area', 'data_bar_rows'
+    'thickness_median', 'thickness_std', 'thickness_min', 'thickness_max', 'crack_count',
+    'crack_length', 'unit', 'pixel_size', 'calibration_source', 'field_area', 'data_bar_rows'
 ]
 PARTICLE_FIELDS = [
     'image', 'class', 'id', 'area', 'ecd', 'feret_max', 'feret_min', 'aspect_ratio', 'solidity',
@@ -231,7 +231,7 @@ def measure_mask(mask: np.ndarray, class_names: Sequence[str], pixel_size: float
         elif role == 'layer':
             layer = phase | np.isin(mask, [i for i, r in enumerate(roles) if r == 'crack'])
             thick = local_thickness(layer) * pixel_size
-            row.update(_stats(thick, 'thickness', ('mean', 'std', 'min', 'max')))
+            row.update(_stats(thick, 'thickness', ('mean', 'median', 'std', 'min', 'max')))
             samples[name]['thickness'] = thick
         elif role == 'crack':
             from skimage.measure import label

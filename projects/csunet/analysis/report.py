@@ -8,6 +8,7 @@ import html
 import io
 import math
 import os.path as osp
+from urllib.parse import quote
 from typing import Dict, List, Optional, Sequence
 
 import cv2
@@ -164,9 +165,10 @@ def write_report(path: str, title: str, field_stats: Sequence[dict],
     parts.append(_table(summary_rows, fields))
     for item in images:
         parts.append(f'<h3>{html.escape(item["name"])}</h3><p>{html.escape(item["info"])}</p>')
-        parts.append(''.join(f'<img src="{html.escape(p)}" alt="{html.escape(osp.basename(p))}">'
-                             for p in item['pictures']))
+        # quote(): file names may hold '#', '%' or spaces (NASA's EBC names do)
+        parts.append(''.join(f'<img src="{html.escape(quote(p))}" '
+                             f'alt="{html.escape(osp.basename(p))}">' for p in item['pictures']))
         if item.get('histogram'):
-            parts.append(f'<div class="h"><img src="{html.escape(item["histogram"])}" '
+            parts.append(f'<div class="h"><img src="{html.escape(quote(item["histogram"]))}" '
                          'alt="histograms"></div>')
     write_text_atomic(path, '\n'.join(parts) + '\n')
