@@ -5,13 +5,12 @@ Same flags and behaviour as mmsegmentation's ``tools/test.py``: prints the confi
 (``--show-dir``) and raw predictions (``--out``).
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 import csunet  # noqa: F401  (must precede mmseg imports: see csunet.compat)
-from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
+from csunet.engine.runner import add_runner_args, build_runner, load_config, parse_runner_args
+from mmengine.config import Config
 
 
 def parse_args() -> argparse.Namespace:
@@ -25,19 +24,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--show-dir', help='directory where painted images will be saved; '
                         'relative paths are under the run\'s timestamped work-dir folder')
     parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override some settings in the used config, the key-value pair in xxx=yyy format '
-        'will be merged into config file.')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-        help='job launcher')
     parser.add_argument('--tta', action='store_true', help='Test time augmentation')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_args(parser)
+    return parse_runner_args(parser)
 
 
 def trigger_visualization_hook(cfg: Config, args: argparse.Namespace) -> Config:
@@ -64,16 +53,7 @@ def main() -> None:
     for kind, path in (('config', args.config), ('checkpoint', args.checkpoint)):
         if '://' not in path and not osp.isfile(path):
             sys.exit(f'test.py: {kind} file not found: {path}')
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
-
+    cfg = load_config(args.config, args.launcher, args.cfg_options, args.work_dir)
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)
@@ -85,7 +65,7 @@ def main() -> None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
 
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)  # the config's runner_type, if any (as mmseg's train.py does)
     runner.test()
 
 

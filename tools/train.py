@@ -7,14 +7,12 @@ imported first so mmseg runs on mmcv-lite and mmengine checkpoints load under to
 ``weights_only`` default.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 import csunet  # noqa: F401  (must precede mmseg imports: see csunet.compat)
 from csunet.engine import enable_amp
-from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
+from csunet.engine.runner import add_runner_args, build_runner, load_config, parse_runner_args
 
 
 def parse_args() -> argparse.Namespace:
@@ -28,35 +26,16 @@ def parse_args() -> argparse.Namespace:
         '--amp', action='store_true', default=False,
         help='mixed-precision training: bfloat16 autocast on the CPU and on CUDA GPUs with bf16 '
         '(no loss scaling), float16 with dynamic loss scaling on other GPUs')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override some settings in the used config, the key-value pair in xxx=yyy format '
-        'will be merged into config file.')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-        help='job launcher')
-    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_args(parser)
+    return parse_runner_args(parser)
 
 
 def main() -> None:
     args = parse_args()
     if not osp.isfile(args.config):
         sys.exit(f'train.py: config file not found: {args.config}')
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
     # work_dir priority: CLI > config > ./work_dirs/<config name>
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_config(args.config, args.launcher, args.cfg_options, args.work_dir)
 
     if args.amp:
         # bf16 autocast on the CPU and on CUDA with bf16, fp16 + dynamic loss scaling otherwise
@@ -67,7 +46,7 @@ def main() -> None:
             sys.exit(f'train.py: {err}')
 
     cfg.resume = args.resume
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)  # the config's runner_type, if any, as mmseg's train.py
     runner.train()
 
 
