@@ -46,14 +46,26 @@ def test_each_branch_loads_its_own_checkpoint(checkpoints):
 
 def test_branches_are_independent(checkpoints):
     _, _, resnet, cnn_ckpt = checkpoints
-    enc = CSUNetEncoder(swin=SWIN, cnn=dict(model_name='resnet18', init_cfg=dict(
-        type='Pretrained', checkpoint=cnn_ckpt)))
-    before = {k: v.clone() for k, v in enc.swin.state_dict().items()}
-    enc.init_weights()
-    assert torch.equal(enc.cnn.model.conv1.weight, resnet.conv1.weight)
+
+    def initialised(cnn_init_cfg):
+        torch.manual_seed(0)
+        enc = CSUNetEncoder(swin=SWIN, cnn=dict(model_name='resnet18', init_cfg=cnn_init_cfg))
+        enc.init_weights()
+        return enc
+
+    enc = initialised(dict(type='Pretrained', checkpoint=cnn_ckpt))
+    plain = initialised(None)  # the same seed, no checkpoint anywhere
+    for k, v in enc.cnn.model.state_dict().items():
+        assert torch.equal(v, resnet.state_dict()[k]), k
     assert not hasattr(enc.swin, 'pretrained_report')
-    # the Swin branch only got its default (truncated-normal) initialisation
-    assert before.keys() == enc.swin.state_dict().keys()
+    # the Swin branch only got its default (truncated-normal) initialisation: tensor for tensor
+    # what it gets when no branch loads a checkpoint
+    swin, swin_plain = enc.swin.state_dict(), plain.swin.state_dict()
+    assert swin.keys() == swin_plain.keys()
+    for k, v in swin.items():
+        assert torch.equal(v, swin_plain[k]), k
+    # ... and that initialisation is not vacuous: the CNN branch did change
+    assert not torch.equal(plain.cnn.model.conv1.weight, resnet.conv1.weight)
 
 
 def test_mismatched_checkpoint_fails_loudly(checkpoints):
