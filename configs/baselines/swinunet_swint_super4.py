@@ -1,0 +1,10 @@
+# Baseline: pure Swin-Unet (CS-UNet without its CNN branch), Swin-T original, random init, Super4,
+# NASA two-phase schedule. For ImageNet Swin-T see configs/_base_/pretraining/swin_imagenet.py.
+_base_ = [
+    '../_base_/csunet_experiment.py',
+    '../_base_/datasets/super4.py',
+]
+model = dict(
+    backbone=dict(cnn=None),
+    decode_head=dict(in_channels=[96, 192, 384, 768], decoder_depths=(6, 2, 2), num_classes=3),
+    test_cfg=_base_.model_test_cfg)
