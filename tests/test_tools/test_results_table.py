@@ -117,6 +117,13 @@ def test_two_configs_two_seeds_then_rerun_skips(tmp_path):
     mean = (float(rows[0]['nasa_iou']) + float(rows[1]['nasa_iou'])) / 2
     assert f'{mean:.2f} ± ' in md
 
+    # One loss curve per finished run (2 iterations: the moving average has nothing to show, the
+    # figure is still written), as a PNG.
+    assert (out / 'curves.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    tool = load_tool()
+    its, losses = tool.loss_curve(str(out / 'runs/tiny_a/seed_0'))
+    assert its.tolist() == [1, 2] and all(0 < v < 10 for v in losses)
+
     # Rerun: finished runs are skipped (the failed ones are retried and fail again).
     again = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=600)
     assert again.stdout.count('finished before, skipped') == 4, again.stdout

@@ -22,7 +22,10 @@ Outputs (rewritten atomically after every run, so they always describe what has 
   ``IoU.<class>``, ...);
 * ``OUT_DIR/results.md``: per split, per config, mean ± sample std over the finished seeds of
   each metric, with the published CS-UNet IoU (:mod:`csunet.evaluation.published`) beside it;
-  failed runs with their reason.
+  failed runs with their reason;
+* ``OUT_DIR/curves.png``: the training loss of every run against the iteration (one colour per
+  config, one line per seed, a moving average over 5 iterations), to see whether a budget was
+  long enough for the curves to flatten.
 
 Rerunning the same command skips finished runs (``result.json`` with status ``ok``), resumes an
 interrupted one from its last checkpoint (``--resume``) and retries failed ones. Per-run logs:
@@ -45,7 +48,7 @@ import numpy as np
 
 import csunet  # noqa: F401  (registers csunet's modules; must precede mmseg imports)
 from csunet.evaluation import published_iou
-from csunet.fileio import write_text_atomic
+from csunet.fileio import write_bytes_atomic, write_text_atomic
 from mmengine.config import Config, DictAction
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -304,6 +307,50 @@ def write_markdown(records: List[dict], options: List[str], path: str) -> None:
     write_text_atomic(path, '\n'.join(lines))
 
 
+def loss_curve(run_dir: str) -> tuple:
+    """``(iterations, losses)`` of a run's training log (mmengine's ``vis_data/scalars.json``),
+    over every attempt (resumes continue the iteration count)."""
+    points = {}
+    for path in sorted(glob.glob(osp.join(run_dir, '*', 'vis_data', 'scalars.json'))):
+        with open(path) as f:
+            for line in f:
+                entry = json.loads(line)
+                if 'loss' in entry and 'iter' in entry:
+                    points[entry['iter']] = entry['loss']
+    its = sorted(points)
+    return np.asarray(its), np.asarray([points[i] for i in its])
+
+
+def plot_curves(records: List[dict], out_dir: str, path: str, window: int = 5) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    splits = OrderedDict((r.get('split') or '?', None) for r in records)
+    fig, axes = plt.subplots(1, len(splits), figsize=(6 * len(splits), 4), squeeze=False)
+    colours = plt.rcParams['axes.prop_cycle'].by_key()['color']
+    for ax, split in zip(axes[0], splits):
+        configs = list(OrderedDict((r['config'], None) for r in records
+                                   if (r.get('split') or '?') == split))
+        for i, config in enumerate(configs):
+            for n, r in enumerate(r for r in records if r['config'] == config):
+                its, losses = loss_curve(osp.join(out_dir, 'runs', run_name(config),
+                                                  f"seed_{r['seed']}"))
+                if len(its) >= window:
+                    smooth = np.convolve(losses, np.ones(window) / window, mode='valid')
+                    ax.plot(its[window - 1:], smooth, color=colours[i % len(colours)],
+                            alpha=0.9 if n == 0 else 0.5,
+                            label=run_name(config) if n == 0 else None)
+        ax.set(title=f'{split}: training loss (moving average of {window})', xlabel='iteration',
+               ylabel='loss')
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format='png', dpi=100)
+    plt.close(fig)
+    write_bytes_atomic(path, buf.getvalue())
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     os.makedirs(args.out_dir, exist_ok=True)
@@ -325,9 +372,11 @@ def main(argv=None) -> int:
         print(f'{tag}: {status}', flush=True)
         write_csv(records, osp.join(args.out_dir, 'results.csv'))
         write_markdown(records, args.cfg_options, osp.join(args.out_dir, 'results.md'))
+    plot_curves(records, args.out_dir, osp.join(args.out_dir, 'curves.png'))
     failed = sum(r['status'] != 'ok' for r in records)
     print(f'results: {osp.join(args.out_dir, "results.csv")}, '
-          f'{osp.join(args.out_dir, "results.md")} ({len(records) - failed} ok, {failed} failed)')
+          f'{osp.join(args.out_dir, "results.md")}, {osp.join(args.out_dir, "curves.png")} '
+          f'({len(records) - failed} ok, {failed} failed)')
     return 1 if failed else 0
 
 
