@@ -61,3 +61,40 @@ def test_a_size_that_does_not_fit_is_reported_not_killed():
                '4096x4096', '--infer-steps', '1', '--infer-warmup', '0', '--mem-limit-gb', '0.5')
     assert re.search(r'^csunet_r50 swin=intermediate\s+\| out of memory \(peak RSS [\d.]+ GB\)$',
                      out, re.M), out
+
+
+def _load_tool():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('benchmark_train_step', TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_cuda_row_reports_throughput_and_mfu():
+    """The CUDA columns (no GPU needed): img/s = batch / median, MFU = FLOP/s / peak."""
+    tool = _load_tool()
+    args = tool.parse_args(['--peak-tflops', '100'])
+    base = dict(params=dict(total=32.5), times=[1.0, 1.0], peak_rss=2 * tool.GB,
+                cuda_peak=1 * tool.GB, flops=1e12)
+    res = dict(params=dict(total=56.3), times=[2.0, 4.0, 3.0], peak_rss=2 * tool.GB,
+               cuda_peak=3 * tool.GB, flops=6e12)
+    job = dict(model='csunet', depths='intermediate', device='cuda', batch=16)
+    cells = [c.strip() for c in tool._row(job, res, base, args).split('|')]
+    # median 3 s: 3x the baseline's time; CUDA peak memory (not RSS) 3x the baseline's
+    assert cells[3:6] == ['3.00x', '3.00 GB', '3.00x']
+    assert cells[6] == '6000.0 GFLOP'
+    # 16 images in 3 s; 6 TFLOP in 3 s = 2 TFLOP/s = 2 % of a 100 TFLOP/s card
+    assert cells[7:] == ['5.33 img/s', '2.00 TFLOP/s', 'MFU   2.0 %']
+    assert 'no --peak-tflops' in tool._row(job, res, base, tool.parse_args([]))
+    # the CPU has no throughput columns, and its memory is the peak RSS
+    cells = [c.strip() for c in tool._row(dict(job, device='cpu'), res, base, args).split('|')]
+    assert cells[4:] == ['2.00 GB', '1.00x', '6000.0 GFLOP']
+
+
+def test_shapes_are_h_by_w():
+    tool = _load_tool()
+    assert tool.parse_args(['--infer-sizes', '2048x1536', '64X96']).infer_sizes == \
+        [(2048, 1536), (64, 96)]
+    with pytest.raises(SystemExit):
+        tool.parse_args(['--infer-sizes', '2048'])
