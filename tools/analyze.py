@@ -232,7 +232,9 @@ def main(argv=None) -> int:
                 mask = np.full(image.shape[:2], IGNORE, np.uint8)
                 mask[:height] = field
             calib = _calibration(path, args)
+            t1 = time.time()
             result = measure_mask(field, class_names, calib.pixel_size, roles)
+            t2 = time.time()
         except Exception as err:  # a bad file must not stop the others
             reason = str(err) if isinstance(err, aio.InputError) else \
                 f'{type(err).__name__}: {err}'
@@ -270,8 +272,11 @@ def main(argv=None) -> int:
             name=name, pictures=pics, histogram=files + '_hist.png' if hist else None,
             info=f'{path}: {w}x{h} px, pixel size {calib.pixel_size:.6g} {calib.unit} '
             f'({calib.source}); data bar: {bar_rows} rows'
-            f'{" (excluded)" if bar_rows else ""}; {time.time() - t0:.1f} s'))
+            f'{" (excluded)" if bar_rows else ""}; read + segment {t1 - t0:.1f} s, '
+            f'measure {t2 - t1:.1f} s'))
         bar.update()
+        print(f'\n{name}: read + segment {t1 - t0:.1f} s, measure {t2 - t1:.1f} s, '
+              f'outputs {time.time() - t2:.1f} s', flush=True)
     print()
 
     if summary_rows:
