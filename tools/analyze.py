@@ -20,11 +20,10 @@ A file that cannot be read or has an unsupported layout is reported with the rea
 are still analysed and the exit status is 1. See README "Analyse your own micrographs".
 """
 import argparse
-import os
 import os.path as osp
 import sys
 import time
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import numpy as np
 
@@ -33,8 +32,9 @@ DEFAULT_WINDOW = 512
 HELP_EPILOG = f"""
 defaults and why:
   --window   the config's slide-inference crop (test_cfg crop_size) when it has one, else
-             {DEFAULT_WINDOW}: the NASA models are trained on {DEFAULT_WINDOW}x{DEFAULT_WINDOW} crops and
-             see the most context at that size; memory grows with the window, not the image.
+             {DEFAULT_WINDOW}: the NASA models are trained on {DEFAULT_WINDOW}x{DEFAULT_WINDOW} crops
+             and see the most context at that size. Inference memory grows with the window
+             and the image width (one row of windows is held), not with the image area.
   --overlap  a quarter of the window: neighbouring windows overlap by at least this much and
              their class probabilities are cross-faded with linear ramps over the overlap, so a
              pixel's label comes mostly from the window where it is far from the edge and no
@@ -147,13 +147,80 @@ def _flat(name: str) -> str:
     return name.replace('/', '__')
 
 
+def _analyse_one(path: str, name: str, args, segmenter, class_names: Sequence[str],
+                 roles: Sequence[str], out: str, summary_rows: list, particles,
+                 pictures: list) -> str:
+    """Segment (or read) and measure one file and write its outputs; returns the timing line.
+
+    Reading, segmenting and measuring finish before anything of this file is written; its
+    table rows are added last.
+    """
+    from csunet.analysis import io as aio
+    from csunet.analysis import report
+    from csunet.analysis.data_bar import detect_data_bar
+    from csunet.analysis.measure import IGNORE, measure_mask
+    from mmengine.utils import ProgressBar
+
+    t0 = time.time()
+    if args.masks:
+        image = None
+        mask = aio.read_label_mask(path, len(class_names), decode_super=args.material == 'super')
+        bar_rows = 0
+        field = mask
+    else:
+        image = aio.read_micrograph(path, args.intensity)
+        bar_rows = 0 if args.keep_data_bar else detect_data_bar(image)
+        height = image.shape[0] - bar_rows
+        n_windows = segmenter.num_windows(height, image.shape[1])
+        progress = None
+        if n_windows > 1:
+            print(f'\n{name}: {image.shape[0]}x{image.shape[1]} px, {n_windows} windows')
+            progress = ProgressBar(n_windows).update
+        field = segmenter(aio.to_model_input(image[:height]), progress)
+        mask = np.full(image.shape[:2], IGNORE, np.uint8)
+        mask[:height] = field
+    calib = _calibration(path, args)
+    t1 = time.time()
+    result = measure_mask(field, class_names, calib.pixel_size, roles)
+    t2 = time.time()
+
+    report.write_png(osp.join(out, 'masks', f'{name}.png'), mask)
+    over = report.overlay(image, mask, data_bar_rows=bar_rows)
+    report.write_png(osp.join(out, 'overlays', f'{name}.png'), over, rgb=True)
+    files = osp.join('report_files', _flat(name))
+    pics = []
+    if image is not None:
+        report.thumbnail(osp.join(out, files + '_image.jpg'), image)
+        pics.append(files + '_image.jpg')
+    report.thumbnail(osp.join(out, files + '_overlay.jpg'), over)
+    pics.append(files + '_overlay.jpg')
+    panels = {f'{cname} {kind}': values for cname, kinds in result['samples'].items()
+              for kind, values in kinds.items()}
+    hist = report.histogram_png(osp.join(out, files + '_hist.png'), panels, calib.unit, name)
+    # rows last: a failure above leaves no rows of this file in the tables
+    for cname in class_names:
+        summary_rows.append(dict(image=name, **{'class': cname}, **result['classes'][cname],
+                                 unit=calib.unit, pixel_size=calib.pixel_size,
+                                 calibration_source=calib.source, data_bar_rows=bar_rows))
+    for cname, p in result['particles'].items():
+        particles.write_columns(dict(p, image=name, unit=calib.unit, **{'class': cname}),
+                                p['id'].size)
+    h, w = mask.shape
+    timing = (f'read + segment {t1 - t0:.1f} s, measure {t2 - t1:.1f} s, '
+              f'outputs {time.time() - t2:.1f} s')
+    pictures.append(dict(
+        name=name, pictures=pics, histogram=files + '_hist.png' if hist else None,
+        info=f'{path}: {w}x{h} px, pixel size {calib.pixel_size:.6g} {calib.unit} '
+        f'({calib.source}); data bar: {bar_rows} rows{" (excluded)" if bar_rows else ""}; '
+        + timing))
+    return timing
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     from csunet.analysis import io as aio
     from csunet.analysis import report
-    from csunet.analysis.data_bar import detect_data_bar
-    from csunet.analysis.measure import (IGNORE, PARTICLE_FIELDS, SUMMARY_FIELDS, class_roles,
-                                         measure_mask)
+    from csunet.analysis.measure import PARTICLE_FIELDS, SUMMARY_FIELDS, class_roles
     from csunet.datasets import nasa_encoding
     from mmengine.utils import ProgressBar
 
@@ -207,82 +274,25 @@ def main(argv=None) -> int:
               f'window {window[0]}x{window[1]}, overlap >= {overlap} px')
     roles = class_roles(class_names)
 
-    summary_rows, particle_rows, pictures = [], [], []
-    bar = ProgressBar(len(inputs))
-    for path, name in inputs:
-        t0 = time.time()
-        try:
-            if args.masks:
-                image = None
-                mask = aio.read_label_mask(path, len(class_names),
-                                           decode_super=args.material == 'super')
-                bar_rows = 0
-                field = mask
-            else:
-                image = aio.read_micrograph(path, args.intensity)
-                bar_rows = 0 if args.keep_data_bar else detect_data_bar(image)
-                height = image.shape[0] - bar_rows
-                n_windows = segmenter.num_windows(height, image.shape[1])
-                progress = None
-                if n_windows > 1:
-                    print(f'\n{name}: {image.shape[0]}x{image.shape[1]} px, {n_windows} windows')
-                    tiles = ProgressBar(n_windows)
-                    progress = tiles.update
-                field = segmenter(aio.to_model_input(image[:height]), progress)
-                mask = np.full(image.shape[:2], IGNORE, np.uint8)
-                mask[:height] = field
-            calib = _calibration(path, args)
-            t1 = time.time()
-            result = measure_mask(field, class_names, calib.pixel_size, roles)
-            t2 = time.time()
-        except Exception as err:  # a bad file must not stop the others
-            reason = str(err) if isinstance(err, aio.InputError) else \
-                f'{type(err).__name__}: {err}'
-            failures.add(path, reason)
+    summary_rows, pictures = [], []
+    with report.StreamingCSV(osp.join(out, 'particles.csv'), PARTICLE_FIELDS) as particles:
+        bar = ProgressBar(len(inputs))
+        for path, name in inputs:
+            try:
+                timing = _analyse_one(path, name, args, segmenter, class_names, roles, out,
+                                      summary_rows, particles, pictures)
+                print(f'\n{name}: {timing}', flush=True)
+            except Exception as err:  # a bad file must not stop the others
+                failures.add(path, str(err) if isinstance(err, aio.InputError) else
+                             f'{type(err).__name__}: {err}')
             bar.update()
-            continue
-        common = dict(image=name, unit=calib.unit)
-        for cname in class_names:
-            summary_rows.append(dict(image=name, **{'class': cname}, **result['classes'][cname],
-                                     unit=calib.unit, pixel_size=calib.pixel_size,
-                                     calibration_source=calib.source, data_bar_rows=bar_rows))
-        for cname, p in result['particles'].items():
-            for i in range(p['id'].size):
-                particle_rows.append(dict(**common, **{'class': cname},
-                                          **{k: v[i] for k, v in p.items()}))
-        # per-image outputs
-        report.write_png(osp.join(out, 'masks', f'{name}.png'), mask)
-        over = report.overlay(image, mask, data_bar_rows=bar_rows)
-        report.write_png(osp.join(out, 'overlays', f'{name}.png'), over, rgb=True)
-        files = osp.join('report_files', _flat(name))
-        pics = []
-        if image is not None:
-            report.thumbnail(osp.join(out, files + '_image.jpg'), image)
-            pics.append(files + '_image.jpg')
-        report.thumbnail(osp.join(out, files + '_overlay.jpg'), over)
-        pics.append(files + '_overlay.jpg')
-        panels = {}
-        for cname, kinds in result['samples'].items():
-            for kind, values in kinds.items():
-                panels[f'{cname} {kind}'] = values
-        hist = report.histogram_png(osp.join(out, files + '_hist.png'), panels, calib.unit,
-                                    name)
-        h, w = mask.shape
-        pictures.append(dict(
-            name=name, pictures=pics, histogram=files + '_hist.png' if hist else None,
-            info=f'{path}: {w}x{h} px, pixel size {calib.pixel_size:.6g} {calib.unit} '
-            f'({calib.source}); data bar: {bar_rows} rows'
-            f'{" (excluded)" if bar_rows else ""}; read + segment {t1 - t0:.1f} s, '
-            f'measure {t2 - t1:.1f} s'))
-        bar.update()
-        print(f'\n{name}: read + segment {t1 - t0:.1f} s, measure {t2 - t1:.1f} s, '
-              f'outputs {time.time() - t2:.1f} s', flush=True)
-    print()
+        print()
+        if summary_rows:
+            particles.commit()  # else discarded: no tables without an analysed image
 
     if summary_rows:
         stats = report.field_statistics(summary_rows, class_names)
         report.write_csv(osp.join(out, 'summary.csv'), SUMMARY_FIELDS, summary_rows)
-        report.write_csv(osp.join(out, 'particles.csv'), PARTICLE_FIELDS, particle_rows)
         report.write_csv(osp.join(out, 'field_statistics.csv'), list(stats[0]), stats)
         mode = (f'label masks (--material {args.material})' if args.masks else
                 f'model {args.config} + {args.checkpoint}')

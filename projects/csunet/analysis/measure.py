@@ -9,8 +9,8 @@ Class roles come from the class names (:func:`class_roles`):
   Feret diameters are the largest / smallest caliper width of the convex hull of the pixel
   *squares* (corners, not centres; ImageJ's convention, its outline follows pixel edges), so a
   ``w x h`` rectangle has ``feret_min = min(w, h)`` and ``feret_max = sqrt(w^2 + h^2)``; for a
-  boundary oblique to the grid the squares stick out by up to ``sqrt(2) / 2`` px a side; ``aspect_ratio = feret_max / feret_min``; ``solidity`` =
-  area / area of that hull.
+  boundary oblique to the grid the squares stick out by up to ``sqrt(2) / 2`` px a side;
+  ``aspect_ratio = feret_max / feret_min``; ``solidity`` = area / area of that hull.
   A particle *touches the border* when its bounding box reaches the edge of the analysed field
   (the image edge, or the top of an excluded data bar); such particles are counted but left out
   of the size statistics (their size is cut by the field).
@@ -38,8 +38,8 @@ from scipy import ndimage
 from scipy.spatial import ConvexHull
 
 __all__ = [
-    'IGNORE', 'class_roles', 'hull_measures', 'feret_diameters', 'local_thickness', 'skeleton_length',
-    'measure_particles', 'measure_mask', 'SUMMARY_FIELDS', 'PARTICLE_FIELDS'
+    'IGNORE', 'class_roles', 'hull_measures', 'feret_diameters', 'local_thickness',
+    'skeleton_length', 'measure_particles', 'measure_mask', 'SUMMARY_FIELDS', 'PARTICLE_FIELDS'
 ]
 
 IGNORE = 255

@@ -7,7 +7,9 @@ import csv
 import html
 import io
 import math
+import os
 import os.path as osp
+import tempfile
 from urllib.parse import quote
 from typing import Dict, List, Optional, Sequence
 
@@ -18,7 +20,7 @@ from ..fileio import write_bytes_atomic, write_text_atomic
 from .measure import IGNORE
 
 __all__ = [
-    'PALETTE', 'write_csv', 'write_png', 'overlay', 'colorize', 'field_statistics',
+    'PALETTE', 'write_csv', 'StreamingCSV', 'write_png', 'overlay', 'colorize', 'field_statistics',
     'histogram_png', 'write_report'
 ]
 
@@ -43,6 +45,63 @@ def write_csv(path: str, fields: Sequence[str], rows: Sequence[dict]) -> None:
     for row in rows:
         writer.writerow({k: _fmt(row.get(k, '')) for k in fields})
     write_text_atomic(path, buf.getvalue())
+
+
+def _column_strings(values, n: int) -> Sequence[str]:
+    """CSV cells of a column: an array of ``n`` values (floats as ``%.6g``, NaN empty, bools
+    true/false) or one scalar repeated."""
+    if np.ndim(values) == 0:
+        return [str(_fmt(values))] * n
+    arr = np.asarray(values)
+    if arr.dtype == bool:
+        return np.where(arr, 'true', 'false').tolist()
+    if arr.dtype.kind == 'f':
+        out = np.char.mod('%.6g', arr)
+        return np.where(np.isfinite(arr), out, '').tolist()
+    return arr.astype(str).tolist()
+
+
+class StreamingCSV:
+    """A CSV written block by block (e.g. one image's particles at a time, so memory holds one
+    image's rows) into a temporary file beside ``path``, renamed to ``path`` by :meth:`commit`;
+    :meth:`discard` - or an exception inside a ``with`` block - removes it, so no half-written
+    file is ever left at ``path``."""
+
+    def __init__(self, path: str, fields: Sequence[str]) -> None:
+        self.path, self.fields = path, list(fields)
+        directory = osp.dirname(osp.abspath(path))
+        os.makedirs(directory, exist_ok=True)
+        fd, self.tmp = tempfile.mkstemp(dir=directory, prefix=f'.{osp.basename(path)}.',
+                                        suffix='.tmp')
+        self._file = os.fdopen(fd, 'w', newline='', encoding='utf-8')
+        self._writer = csv.writer(self._file, lineterminator='\n')
+        self._writer.writerow(self.fields)
+
+    def write_columns(self, columns: Dict[str, object], n: int) -> None:
+        """Write ``n`` rows from ``{field: array of n values, or a scalar}``."""
+        if n:
+            self._writer.writerows(zip(*(_column_strings(columns.get(f, ''), n)
+                                         for f in self.fields)))
+
+    def commit(self) -> None:
+        self._file.close()
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self.tmp, 0o666 & ~umask)
+        os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+        if osp.exists(self.tmp):
+            os.unlink(self.tmp)
+
+    def __enter__(self) -> 'StreamingCSV':
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None or osp.exists(self.tmp):
+            self.discard()
 
 
 def write_png(path: str, array: np.ndarray, rgb: bool = False) -> None:
