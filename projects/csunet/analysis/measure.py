@@ -96,6 +96,7 @@ def feret_diameters(region: np.ndarray) -> np.ndarray:
     return hull_measures(region)[:2]
 
 
+_CHUNK = 100000  # labels measured per regionprops_table call
 _SMALL = 64  # particles up to this many pixels: shapes repeat, so their hull is memoised
 _hull_cache: Dict[tuple, np.ndarray] = {}
 
@@ -158,11 +159,19 @@ def measure_particles(binary: np.ndarray, pixel_size: float = 1.0) -> Dict[str, 
     ``pixel_size`` (areas in its square): ``id, area, ecd, feret_max, feret_min, aspect_ratio,
     solidity, centroid_x, centroid_y`` (centroids in pixels), ``touches_border`` (bool)."""
     from skimage.measure import label, regionprops_table
-    labels = label(np.asarray(binary, bool), connectivity=1)
+    labels, num = label(np.asarray(binary, bool), connectivity=1, return_num=True)
     h, w = labels.shape
-    props = regionprops_table(
-        labels, properties=('label', 'area', 'equivalent_diameter_area', 'centroid', 'bbox'),
-        extra_properties=(_hull, ))
+    # regionprops keeps an object per region (~1 KB): measure at most _CHUNK labels at a time
+    # so that memory stays bounded for millions of specks (e.g. an untrained model's noise)
+    chunks = []
+    for first in range(1, max(num, 1) + 1, _CHUNK):
+        part = labels if num <= _CHUNK else np.where(
+            (labels >= first) & (labels < first + _CHUNK), labels, 0)
+        chunks.append(regionprops_table(
+            part, properties=('label', 'area', 'equivalent_diameter_area', 'centroid', 'bbox'),
+            extra_properties=(_hull, )))
+    props = {k: np.concatenate([np.asarray(c[k]) for c in chunks if k in c])
+             for k in chunks[0]}
     n = len(props['label'])
     feret_max = np.asarray(props.get('_hull-0', np.zeros(n)), np.float64)
     feret_min = np.asarray(props.get('_hull-1', np.zeros(n)), np.float64)
