@@ -13,6 +13,21 @@ from .pretrained_mixin import PretrainedBranchMixin
 #: Named depth variants of the paper.
 SWIN_DEPTHS = {'original': (2, 2, 6, 2), 'intermediate': (2, 2, 2, 2)}
 
+def resolve_depths(depths: Union[str, Sequence[int]]) -> Tuple[int, ...]:
+    """Blocks per stage: a variant name of :data:`SWIN_DEPTHS`, or the depths themselves."""
+    if isinstance(depths, str):
+        if depths not in SWIN_DEPTHS:
+            raise KeyError(f'depths={depths!r}: use one of {sorted(SWIN_DEPTHS)} or a tuple')
+        return SWIN_DEPTHS[depths]
+    return tuple(depths)
+
+
+def mirrored_decoder_depths(depths: Union[str, Sequence[int]]) -> Tuple[int, ...]:
+    """Swin-Unet's decoder depths for an encoder: its stages S-2 .. 0, in that order (the decoder
+    runs from stride 16 up), e.g. ``'original'`` (2, 2, 6, 2) -> (6, 2, 2)."""
+    return tuple(resolve_depths(depths)[-2::-1])
+
+
 #: What the Swin branch returns at the first S-1 strides (the last stage always gives its
 #: normalised output, the bottleneck).
 SKIP_SOURCES = ('stage_input', 'stage_output')
@@ -62,6 +77,8 @@ class SwinResMLP(PretrainedBranchMixin, BaseModule):
         drop_path_rate: Stochastic depth, rising linearly to this value over all blocks.
         out_indices: Stages whose maps are returned (see ``skip_source``).
         skip_source: ``'stage_input'`` or ``'stage_output'`` (see above).
+        with_cp: Activation checkpointing of every block (see :class:`SwinResMLPStage`): less
+            training memory for one more forward of the blocks, same outputs and gradients.
         init_cfg: mmengine init config; ``dict(type='Pretrained', checkpoint=..., prefix=...)``
             loads with per-branch counts (see :func:`~csunet.models.utils.load_pretrained`).
 
@@ -69,7 +86,9 @@ class SwinResMLP(PretrainedBranchMixin, BaseModule):
         - Input: ``(B, in_channels, H, W)``, H and W multiples of ``patch_size * 2**(stages-1)``
           (:class:`CSUNetEncoder` pads to that).
         - Output: tuple of ``(B, C * 2**i, H / (patch_size * 2**i), W / (...))`` for i in
-          ``out_indices``. Both skip sources have the same shapes.
+          ``out_indices``. Both skip sources have the same shapes. The maps are channels-last
+          in memory (``permute`` views of the ``(B, H, W, C)`` token grids, not copies): the
+          decoder permutes them straight back to tokens.
     """
     branch_name = 'swin'
 
@@ -87,13 +106,10 @@ class SwinResMLP(PretrainedBranchMixin, BaseModule):
                  drop_path_rate: float = 0.2,
                  out_indices: Sequence[int] = (0, 1, 2, 3),
                  skip_source: str = 'stage_input',
+                 with_cp: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if isinstance(depths, str):
-            if depths not in SWIN_DEPTHS:
-                raise KeyError(f'depths={depths!r}: use one of {sorted(SWIN_DEPTHS)} or a tuple')
-            depths = SWIN_DEPTHS[depths]
-        depths = tuple(depths)
+        depths = resolve_depths(depths)
         if len(num_heads) != len(depths):
             raise ValueError(f'{len(depths)} stages (depths={depths}) but '
                              f'{len(num_heads)} num_heads={tuple(num_heads)}')
@@ -122,7 +138,7 @@ class SwinResMLP(PretrainedBranchMixin, BaseModule):
                     drop_path=rates[sum(depths[:i]):sum(depths[:i + 1])],
                     downsample=PatchMerging(dim) if i < len(depths) - 1 else None,
                     mlp_ratio=mlp_ratio, qkv_bias=qkv_bias, drop=drop_rate,
-                    attn_drop=attn_drop_rate))
+                    attn_drop=attn_drop_rate, with_cp=with_cp))
         last = len(depths) - 1
         for i in self.out_indices:
             if i == last or skip_source == 'stage_output':
@@ -143,9 +159,9 @@ class SwinResMLP(PretrainedBranchMixin, BaseModule):
         for i, stage in enumerate(self.layers):
             skip = i in self.out_indices
             if skip and i < last and self.skip_source == 'stage_input':
-                outs.append(x.permute(0, 3, 1, 2).contiguous())
+                outs.append(x.permute(0, 3, 1, 2))
                 skip = False
             out, x = stage(x)
             if skip:
-                outs.append(getattr(self, f'norm{i}')(out).permute(0, 3, 1, 2).contiguous())
+                outs.append(getattr(self, f'norm{i}')(out).permute(0, 3, 1, 2))
         return tuple(outs)

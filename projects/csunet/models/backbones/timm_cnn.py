@@ -43,6 +43,9 @@ class TimmCNN(PretrainedBranchMixin, BaseModule):
         out_strides: Strides of the returned maps.
         pretrained: Let timm download its ImageNet weights.
         model_kwargs: Extra ``timm.create_model`` arguments.
+        channels_last: Run the CNN in channels-last memory format (weights converted once, the
+            image on entry). The maps keep that format, so the decoder's permute to tokens
+            ``(B, H, W, C)`` is a free view. Same outputs up to float rounding.
         init_cfg: mmengine init config (see above).
 
     Shape:
@@ -58,6 +61,7 @@ class TimmCNN(PretrainedBranchMixin, BaseModule):
                  out_strides: Sequence[int] = (4, 8, 16, 32),
                  pretrained: bool = False,
                  model_kwargs: Optional[dict] = None,
+                 channels_last: bool = True,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if not timm.is_model(model_name):
@@ -84,6 +88,9 @@ class TimmCNN(PretrainedBranchMixin, BaseModule):
         if indices != list(range(len(reductions))) or rebuild:
             # Only the kept levels, so that unused tail layers are not run.
             model = timm.create_model(model_name, out_indices=tuple(indices), **kwargs)
+        self.channels_last = channels_last
+        if channels_last:
+            model = model.to(memory_format=torch.channels_last)
         self.model = model
         self.out_channels: List[int] = model.feature_info.channels()
 
@@ -97,6 +104,8 @@ class TimmCNN(PretrainedBranchMixin, BaseModule):
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         h, w = x.shape[-2:]
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         outs = []
         for stride, feat in zip(self.out_strides, self.model(x)):
             size = (-(-h // stride), -(-w // stride))

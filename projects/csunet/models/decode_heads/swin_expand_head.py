@@ -1,13 +1,16 @@
 """Swin-Unet's expanding decoder, fusing CS-UNet's Swin and CNN skips at every level."""
-from typing import List, Sequence, Tuple
+from typing import List, Sequence, Tuple, Union
 
 import torch
+import torch.nn.functional as F
+import torch.utils.checkpoint as cp
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
 from mmseg.utils import SampleList
 from torch import Tensor, nn
 
-from ..backbones.swin_resmlp import init_transformer_weights
+from ..backbones.swin_resmlp import (init_transformer_weights, mirrored_decoder_depths,
+                                      resolve_depths)
 from ..layers import PatchExpand, SwinResMLPStage
 
 
@@ -35,7 +38,10 @@ class SwinExpandDecoder(BaseDecodeHead):
         in_channels: Channels of the encoder outputs: 4 Swin levels then, optionally, 4 CNN levels
             (``CSUNetEncoder.out_channels``).
         channels: Width of the last decoder level, C (the input of ``conv_seg``).
-        decoder_depths: Swin blocks at strides 16, 8, 4.
+        decoder_depths: Swin blocks at strides 16, 8, 4; or the encoder's Swin variant
+            (``'original'``, ``'intermediate'``: the table :data:`SWIN_DEPTHS` of the backbone),
+            whose stages 2, 1, 0 the decoder then mirrors (Swin-Unet), with that variant's
+            ``bottleneck_depth``.
         num_heads: Attention heads at strides 16, 8, 4.
         window_size: Attention window side.
         mlp_ratio, qkv_bias, drop_rate, attn_drop_rate: As in :class:`SwinResMLP`.
@@ -47,6 +53,8 @@ class SwinExpandDecoder(BaseDecodeHead):
         bottleneck_depth: Blocks of the encoder's last stage (2 in every Swin-T variant). With
             ``decoder_depths`` (the mirror of encoder stages 2, 1, 0) it gives the encoder's
             depths, hence its rate schedule.
+        with_cp: Activation checkpointing of every decoder Swin block (see
+            :class:`SwinResMLPStage`): less training memory, same outputs and gradients.
         **kwargs: :class:`~mmseg.models.decode_heads.decode_head.BaseDecodeHead` arguments
             (``num_classes``, ``loss_decode``, ``dropout_ratio``, ...). ``in_index`` and
             ``input_transform`` are set here.
@@ -59,7 +67,7 @@ class SwinExpandDecoder(BaseDecodeHead):
     def __init__(self,
                  in_channels: Sequence[int],
                  channels: int = 96,
-                 decoder_depths: Sequence[int] = (2, 2, 2),
+                 decoder_depths: Union[str, Sequence[int]] = 'original',
                  num_heads: Sequence[int] = (12, 6, 3),
                  window_size: int = 8,
                  mlp_ratio: float = 4.,
@@ -68,6 +76,7 @@ class SwinExpandDecoder(BaseDecodeHead):
                  attn_drop_rate: float = 0.,
                  drop_path_rate: float = 0.2,
                  bottleneck_depth: int = 2,
+                 with_cp: bool = False,
                  **kwargs) -> None:
         in_channels = list(in_channels)
         if len(in_channels) not in (4, 8):
@@ -86,6 +95,12 @@ class SwinExpandDecoder(BaseDecodeHead):
         if swin_dims != [channels * 2**i for i in range(4)]:
             raise ValueError(f'Swin widths {swin_dims} must be channels * (1, 2, 4, 8) with '
                              f'channels={channels}')
+        if isinstance(decoder_depths, str):
+            encoder = resolve_depths(decoder_depths)
+            if bottleneck_depth != encoder[-1]:
+                raise ValueError(f'bottleneck_depth={bottleneck_depth} but the {decoder_depths!r} '
+                                 f'encoder ends with {encoder[-1]} blocks')
+            decoder_depths = mirrored_decoder_depths(encoder)
         if len(decoder_depths) != 3 or len(num_heads) != 3:
             raise ValueError('decoder_depths and num_heads need one entry per level (16, 8, 4)')
         self.has_cnn = len(in_channels) == 8
@@ -107,24 +122,79 @@ class SwinExpandDecoder(BaseDecodeHead):
                                             sum(encoder_depths[:level + 1])],
                     upsample=PatchExpand(dim, dim // 2) if level > 0 else None,
                     mlp_ratio=mlp_ratio, qkv_bias=qkv_bias, drop=drop_rate,
-                    attn_drop=attn_drop_rate))
+                    attn_drop=attn_drop_rate, with_cp=with_cp))
         self.norm_up = nn.LayerNorm(channels)
         self.final_expand = PatchExpand(channels, channels, scale=4)
         for module in (self.bottleneck_expand, self.concat_linears, self.layers_up,
                        self.norm_up, self.final_expand):
             module.apply(init_transformer_weights)
 
+    #: Bytes of full-resolution ``channels``-wide features the classifier tail materialises at
+    #: once (see :meth:`seg_tail`): at 512x512, batch 2, the whole map would be 200 MB per tensor.
+    TAIL_CHUNK_BYTES = 32 * 2**20
+
     def forward(self, inputs: Tuple[Tensor, ...]) -> Tensor:
         feats = [f.permute(0, 2, 3, 1) for f in self._transform_inputs(inputs)]  # B, H, W, C
         swin, cnn = feats[:4], feats[4:]
         x = swin[3] if not self.has_cnn else torch.cat([swin[3], cnn[3]], dim=-1)
-        x = self.bottleneck_expand(x)
+        x = self.bottleneck_expand.forward_patches(x)  # B, h, 2, w, 2, C
         for i, level in enumerate((2, 1, 0)):
-            parts = [x, swin[level]] + ([cnn[level]] if self.has_cnn else [])
-            x = self.concat_linears[i](torch.cat(parts, dim=-1))
-            _, x = self.layers_up[i](x)
-        x = self.final_expand(self.norm_up(x)).permute(0, 3, 1, 2)
-        return self.cls_seg(x)
+            b, h, s, w, _, _ = x.shape
+            # The skips are viewed in the expanded map's (B, h, 2, w, 2, C) patch layout, so the
+            # concatenation is the one copy of the expanded tokens (no separate rearrangement).
+            skips = [f.unflatten(1, (h, s)).unflatten(3, (w, s))
+                     for f in [swin[level]] + ([cnn[level]] if self.has_cnn else [])]
+            x = self.concat_linears[i](torch.cat([x] + skips, dim=-1).view(b, h * s, w * s, -1))
+            x = self.layers_up[i].forward_blocks(x)
+            if level > 0:
+                x = self.layers_up[i].upsample.forward_patches(x)
+        return self.seg_tail(self.norm_up(x))
+
+    def _tail(self, x: Tensor) -> Tensor:
+        """Final 4x patch expand and ``conv_seg`` on ``(B, h, w, C)`` tokens -> ``(B, K, 4h, 4w)``.
+
+        The expansion's LayerNorm and the 1x1 classifier act on each token, so both run in the
+        linear layer's ``(B, h, w, 16, C)`` order and only the K-channel logits are rearranged
+        into pixels (instead of the C-channel map, twice: into patches, then to NCHW).
+        """
+        fe = self.final_expand
+        b, h, w, _ = x.shape
+        s, k = fe.scale, self.conv_seg.out_channels
+        y = fe.norm(fe.expand(x).view(b, h, w, s * s, fe.out_dim))
+        y = F.linear(y, self.conv_seg.weight.flatten(1), self.conv_seg.bias)
+        return y.view(b, h, w, s, s, k).permute(0, 5, 1, 3, 2, 4).reshape(b, k, h * s, w * s)
+
+    def seg_tail(self, x: Tensor) -> Tensor:
+        """Logits ``(B, K, 4h, 4w)`` from the normalised stride-4 tokens ``(B, h, w, C)``.
+
+        The full-resolution C-channel map is the largest tensor of the model, so the tail runs in
+        chunks of input rows (:attr:`TAIL_CHUNK_BYTES`): without autograd each chunk's logits go
+        straight into the output; in training each chunk is checkpointed (its expanded map is
+        recomputed in backward, a chunk at a time) instead of kept for backward. Every pixel's
+        math is the same as expand -> LayerNorm -> ``conv_seg`` on the whole map. With
+        ``dropout_ratio > 0`` in training, mmseg's channel dropout needs the whole map: the
+        unchunked :meth:`cls_seg` path runs.
+        """
+        if self.dropout is not None and self.training:
+            return self.cls_seg(self.final_expand(x).permute(0, 3, 1, 2))
+        b, h, w, c = x.shape
+        s = self.final_expand.scale
+        row_bytes = b * w * s * s * self.final_expand.out_dim * x.element_size()
+        rows = max(1, self.TAIL_CHUNK_BYTES // row_bytes)
+        if rows >= h:
+            return self._tail(x)
+        if torch.is_grad_enabled():
+            return torch.cat([
+                cp.checkpoint(self._tail, x[:, r:r + rows], use_reentrant=False)
+                for r in range(0, h, rows)
+            ], dim=2)
+        out = None
+        for r in range(0, h, rows):
+            y = self._tail(x[:, r:r + rows])
+            if out is None:
+                out = y.new_empty(b, y.shape[1], h * s, w * s)
+            out[:, :, r * s:(r + rows) * s] = y
+        return out
 
     @staticmethod
     def crop_to(seg_logits: Tensor, size: Sequence[int]) -> Tensor:

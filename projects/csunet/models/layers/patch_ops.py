@@ -42,9 +42,20 @@ class PatchExpand(nn.Module):
         self.expand = nn.Linear(in_dim, scale * scale * out_dim, bias=False)
         self.norm = norm_layer(out_dim)
 
+    def forward_patches(self, x: torch.Tensor) -> torch.Tensor:
+        """The expanded map as a ``(B, H, s, W, s, C_out)`` view, without the copy that
+        :meth:`forward` makes to lay it out as ``(B, sH, sW, C_out)``.
+
+        The LayerNorm acts on each token, so it runs before the patch rearrangement, on the
+        contiguous linear output; a consumer that copies anyway (a concatenation) can take this
+        view directly.
+        """
+        b, h, w, _ = x.shape
+        s = self.scale
+        x = self.norm(self.expand(x).view(b, h, w, s, s, self.out_dim))
+        return x.permute(0, 1, 3, 2, 4, 5)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, h, w, _ = x.shape
         s = self.scale
-        x = self.expand(x).view(b, h, w, s, s, self.out_dim)
-        x = x.permute(0, 1, 3, 2, 4, 5).reshape(b, h * s, w * s, self.out_dim)
-        return self.norm(x)
+        return self.forward_patches(x).reshape(b, h * s, w * s, self.out_dim)

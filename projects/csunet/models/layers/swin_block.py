@@ -4,6 +4,7 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
+import torch.utils.checkpoint as cp
 from timm.layers import DropPath
 from torch import nn
 
@@ -124,7 +125,8 @@ class SwinResMLPBlock(nn.Module):
         b, h, w, c = x.shape
         ws = self.window_size
         hp, wp = math.ceil(h / ws) * ws, math.ceil(w / ws) * ws
-        x = F.pad(x, (0, 0, 0, wp - w, 0, hp - h))
+        if (hp, wp) != (h, w):  # F.pad copies even when it pads nothing
+            x = F.pad(x, (0, 0, 0, wp - w, 0, hp - h))
         shift = (self.shift_size if hp > ws else 0, self.shift_size if wp > ws else 0)
         if any(shift):
             x = torch.roll(x, shifts=(-shift[0], -shift[1]), dims=(1, 2))
@@ -132,7 +134,7 @@ class SwinResMLPBlock(nn.Module):
         x = window_reverse(windows, ws, hp, wp)
         if any(shift):
             x = torch.roll(x, shifts=shift, dims=(1, 2))
-        return x[:, :h, :w, :]
+        return x[:, :h, :w, :] if (hp, wp) != (h, w) else x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.drop_path(self._attention(self.norm1(x)))
@@ -155,6 +157,10 @@ class SwinResMLPStage(nn.Module):
         drop_path: Stochastic depth rate, one float for all blocks or one per block.
         downsample: Module applied after the blocks in the encoder, or None.
         upsample: Module applied after the blocks in the decoder, or None.
+        with_cp: Activation checkpointing: keep only each block's input during training and
+            recompute the block in backward (less memory, one more forward of the blocks; same
+            outputs and gradients, dropout / drop-path masks included, as the RNG state is
+            replayed).
         **block_kwargs: Passed to :class:`SwinResMLPBlock`.
 
     Shape:
@@ -170,8 +176,10 @@ class SwinResMLPStage(nn.Module):
                  drop_path: Union[float, Sequence[float]] = 0.,
                  downsample: Optional[nn.Module] = None,
                  upsample: Optional[nn.Module] = None,
+                 with_cp: bool = False,
                  **block_kwargs) -> None:
         super().__init__()
+        self.with_cp = with_cp
         if downsample is not None and upsample is not None:
             raise ValueError('a stage resamples one way: give downsample or upsample, not both')
         rates = [drop_path] * depth if isinstance(drop_path, (int, float)) else list(drop_path)
@@ -187,8 +195,16 @@ class SwinResMLPStage(nn.Module):
         if upsample is not None:
             self.upsample = upsample
 
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def forward_blocks(self, x: torch.Tensor) -> torch.Tensor:
+        """The blocks alone (no resampling)."""
         for block in self.blocks:
-            x = block(x)
+            if self.with_cp and self.training and torch.is_grad_enabled():
+                x = cp.checkpoint(block, x, use_reentrant=False)
+            else:
+                x = block(x)
+        return x
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        x = self.forward_blocks(x)
         resample = getattr(self, 'downsample', None) or getattr(self, 'upsample', None)
         return x, (resample(x) if resample is not None else x)

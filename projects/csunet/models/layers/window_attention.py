@@ -78,17 +78,27 @@ class WindowAttention(nn.Module):
             Tensor of shape ``(B * nW, N, C)``.
         """
         bn, n, c = x.shape
-        qkv = self.qkv(x).reshape(bn, n, 3, self.num_heads, c // self.num_heads)
+        heads = self.num_heads
+        qkv = self.qkv(x).reshape(bn, n, 3, heads, c // heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (B*nW, heads, N, d)
-        attn_mask = self.relative_position_bias().unsqueeze(0)  # 1, heads, N, N
-        if mask is not None:
+        attn_mask = self.relative_position_bias()  # heads, N, N
+        if mask is None:
+            attn_mask = attn_mask.unsqueeze(0)  # SDPA's fused CPU kernel takes 4-D masks only
+        else:
             nw = mask.shape[0]
-            attn_mask = (attn_mask.unsqueeze(0) + mask[None, :, None]).expand(
-                bn // nw, -1, -1, -1, -1).reshape(bn, self.num_heads, n, n)
+            attn_mask = attn_mask.unsqueeze(0) + mask.unsqueeze(1)  # nW, heads, N, N
+            if bn > nw and attn_mask.requires_grad:
+                # Training: SDPA runs its math kernel anyway (the bias needs a gradient), and it
+                # takes any leading batch dims, so attention runs on (B, nW, heads, N, d) views
+                # and the one mask broadcasts over the B images instead of being copied B times.
+                q, k, v = (t.view(bn // nw, nw, heads, n, -1) for t in (q, k, v))
+            elif bn > nw:
+                # Without a gradient, SDPA's fused CPU kernel applies, but only to 4-D inputs.
+                attn_mask = attn_mask.expand(bn // nw, -1, -1, -1, -1).reshape(bn, heads, n, n)
         x = F.scaled_dot_product_attention(
             q, k, v, attn_mask=attn_mask.to(q.dtype),
             dropout_p=self.attn_drop if self.training else 0.)
-        x = x.transpose(1, 2).reshape(bn, n, c)
+        x = x.reshape(bn, heads, n, -1).transpose(1, 2).reshape(bn, n, c)
         return self.proj_drop(self.proj(x))
 
     def extra_repr(self) -> str:
