@@ -4,11 +4,16 @@
         [--baseline unet_r50|none] [--size 512] [--batch 2] [--steps 5] [--warmup 2]
         [--infer-sizes 1024x1024 2048x1536 4096x4096] [--infer-steps 3] [--infer-warmup 1]
         [--no-train] [--no-infer] [--amp] [--device cpu|cuda] [--threads N]
-        [--mem-limit-gb G] [--peak-tflops T]
+        [--mem-limit-gb G] [--peak-tflops T] [--with-cp] [--before CHECKOUT]
 
 Models: CS-UNet from CONFIG (default ``configs/_base_/models/csunet.py``, CNN resnet50), once per
 Swin depth variant, and the baseline, ``segmentation_models_pytorch.Unet('resnet50')`` (random
 weights; an optional dependency: ``pip install --no-deps -r requirements/benchmark.txt``).
+``--with-cp`` adds CS-UNet rows with activation checkpointing (``with_cp=True`` in the Swin branch
+and the decoder; training only, inference is the same). ``--before CHECKOUT`` adds, before each
+CS-UNet row, the same model imported from another checkout (``CHECKOUT/projects`` first on
+``PYTHONPATH``, e.g. a ``git worktree`` of an earlier commit), so that an optimisation is
+compared in one run, on one machine state.
 
 * **Training step** (``--size`` square crops, ``--batch``): forward, loss 0.7·BCE + 0.3·Dice
   (csunet's ``BCEDiceLoss`` for both models), backward, Adam step; fp32 unless ``--amp`` (bf16
@@ -89,6 +94,9 @@ def _build_model(job: dict):
         model_cfg.backbone.swin.depths = job['depths']
         model_cfg.decode_head.decoder_depths = DECODER_DEPTHS[job['depths']]
         model_cfg.test_cfg = dict(mode='whole')
+        if job.get('with_cp'):
+            model_cfg.backbone.swin.with_cp = True
+            model_cfg.decode_head.with_cp = True
         model = MODELS.build(model_cfg)
         branches = dict(swin=model.backbone.swin, cnn=model.backbone.cnn,
                         decoder=model.decode_head)
@@ -206,6 +214,9 @@ def _mem_available_gb() -> float:
 def _run_job(job: dict) -> dict:
     """Run one measurement in a fresh interpreter; its result is the last stdout line (JSON)."""
     env = dict(os.environ, PYTHONWARNINGS='ignore')
+    if job.get('checkout'):
+        env['PYTHONPATH'] = os.pathsep.join(
+            [osp.join(job['checkout'], 'projects')] + [p for p in [env.get('PYTHONPATH')] if p])
     proc = subprocess.run(
         [sys.executable, osp.abspath(__file__), '--worker', json.dumps(job)],
         capture_output=True, text=True, env=env)
@@ -217,7 +228,10 @@ def _run_job(job: dict) -> dict:
 
 
 def _label(job: dict) -> str:
-    return BASELINE if job['model'] == BASELINE else f'csunet_r50 swin={job["depths"]}'
+    if job['model'] == BASELINE:
+        return BASELINE
+    return (f'csunet_r50 swin={job["depths"]}' + (' with_cp' if job.get('with_cp') else '')
+            + (' (before)' if job.get('checkout') else ''))
 
 
 def _fmt_bytes(n: Optional[int]) -> str:
@@ -225,7 +239,7 @@ def _fmt_bytes(n: Optional[int]) -> str:
 
 
 def _row(job: dict, res: dict, base: Optional[dict], args) -> str:
-    label = f'{_label(job):28s}'
+    label = f'{_label(job):39s}'
     if res.get('error'):
         return f'{label} | {res["error"]}' + (
             f' (peak RSS {_fmt_bytes(res.get("peak_rss"))})' if res.get('peak_rss') else '')
@@ -285,6 +299,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         '(default: MemAvailable at the start; 0: no limit)')
     parser.add_argument('--peak-tflops', type=float, default=None,
                         help="CUDA: the card's peak TFLOP/s for the dtype used, for MFU")
+    parser.add_argument('--with-cp', action='store_true',
+                        help='also CS-UNet with activation checkpointing (training rows)')
+    parser.add_argument('--before', metavar='CHECKOUT', default=None,
+                        help='also CS-UNet imported from this checkout (e.g. a git worktree of '
+                        'an earlier commit), measured before each CS-UNet row')
     parser.add_argument('--worker', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if min(args.steps, args.infer_steps) < 1 or min(args.warmup, args.infer_warmup) < 0:
@@ -302,7 +321,13 @@ def main(argv: Optional[List[str]] = None) -> None:
     mem_limit = args.mem_limit_gb
     if mem_limit is None and device == 'cpu':
         mem_limit = _mem_available_gb()
-    models = [dict(model='csunet', depths=d) for d in args.depths]
+    models = []
+    for d in args.depths:
+        if args.before:
+            models.append(dict(model='csunet', depths=d, checkout=osp.abspath(args.before)))
+        models.append(dict(model='csunet', depths=d))
+        if args.with_cp:
+            models.append(dict(model='csunet', depths=d, with_cp=True))
     if args.baseline != 'none':
         models.insert(0, dict(model=BASELINE, depths=None))
     common = dict(config=osp.abspath(args.config), device=device, amp=args.amp,
@@ -328,13 +353,15 @@ def main(argv: Optional[List[str]] = None) -> None:
                  f'{args.infer_steps} after {args.infer_warmup} warm-up)',
                  dict(mode='infer', shape=(h, w), batch=1, steps=args.infer_steps,
                       warmup=args.infer_warmup)))
-    header = (f'{"model":28s} | {"params":8s} | {"time: median (min)":>22s} | ratio | '
+    header = (f'{"model":39s} | {"params":8s} | {"time: median (min)":>22s} | ratio | '
               f'{"peak mem":>9s} | ratio | {"FLOPs":>15s}'
               + (' | img/s | TFLOP/s | MFU' if device.startswith('cuda') else ''))
     for title, spec in sections:
         print(f'\n{title}\n{header}', flush=True)
         base = None
         for model in models:
+            if model.get('with_cp') and spec['mode'] != 'train':
+                continue  # checkpointing acts in training only
             job = dict(common, **spec, **model)
             res = _run_job(job)
             if model['model'] == BASELINE:
