@@ -98,3 +98,13 @@ def test_shapes_are_h_by_w():
         [(2048, 1536), (64, 96)]
     with pytest.raises(SystemExit):
         tool.parse_args(['--infer-sizes', '2048'])
+
+
+def test_with_cp_and_before_rows_are_labelled():
+    tool = _load_tool()
+    job = dict(model='csunet', depths='intermediate')
+    assert tool._label(job) == 'csunet_r50 swin=intermediate'
+    assert tool._label(dict(job, with_cp=True)) == 'csunet_r50 swin=intermediate with_cp'
+    assert tool._label(dict(job, checkout='/tmp/x')) == 'csunet_r50 swin=intermediate (before)'
+    args = tool.parse_args(['--with-cp', '--before', 'some/checkout'])
+    assert args.with_cp and args.before == 'some/checkout'
