@@ -24,6 +24,11 @@ def test_streaming_csv_commit_and_discard(tmp_path):
             raise RuntimeError('boom')
     assert list(csv.reader(open(path)))[1] == ['a', '1.5', 'true']
     assert [p.name for p in path.parent.iterdir()] == ['p.csv']
+    # written in blocks: the same rows
+    with report.StreamingCSV(str(path), ['i', 'tag']) as out:
+        out.write_columns(dict(i=np.arange(7), tag='t'), 7, block=3)
+        out.commit()
+    assert list(csv.reader(open(path)))[1:] == [[str(i), 't'] for i in range(7)]
 
 
 def test_field_statistics_e1245():

@@ -77,11 +77,16 @@ class StreamingCSV:
         self._writer = csv.writer(self._file, lineterminator='\n')
         self._writer.writerow(self.fields)
 
-    def write_columns(self, columns: Dict[str, object], n: int) -> None:
-        """Write ``n`` rows from ``{field: array of n values, or a scalar}``."""
-        if n:
-            self._writer.writerows(zip(*(_column_strings(columns.get(f, ''), n)
-                                         for f in self.fields)))
+    def write_columns(self, columns: Dict[str, object], n: int, block: int = 50000) -> None:
+        """Write ``n`` rows from ``{field: array of n values, or a scalar}``, ``block`` rows
+        at a time (their cells as Python strings are many times the arrays' size)."""
+        for start in range(0, n, block):
+            m = min(block, n - start)
+            cells = []
+            for f in self.fields:
+                v = columns.get(f, '')
+                cells.append(_column_strings(v if np.ndim(v) == 0 else v[start:start + m], m))
+            self._writer.writerows(zip(*cells))
 
     def commit(self) -> None:
         self._file.close()
