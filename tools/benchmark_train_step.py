@@ -47,7 +47,6 @@ import sys
 import time
 from typing import List, Optional
 
-DECODER_DEPTHS = {'original': (6, 2, 2), 'intermediate': (2, 2, 2)}
 BASELINE = 'unet_r50'
 GB = 1024**3
 
@@ -92,7 +91,9 @@ def _build_model(job: dict):
     else:
         model_cfg = cfg.model.copy()
         model_cfg.backbone.swin.depths = job['depths']
-        model_cfg.decode_head.decoder_depths = DECODER_DEPTHS[job['depths']]
+        # A tuple (the mirror of the variant, from this checkout's table): a --before checkout
+        # may predate decoder_depths given by variant name.
+        model_cfg.decode_head.decoder_depths = tuple(job['decoder_depths'])
         model_cfg.test_cfg = dict(mode='whole')
         if job.get('with_cp'):
             model_cfg.backbone.swin.with_cp = True
@@ -275,10 +276,11 @@ def _parse_shape(text: str):
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    from csunet.models.backbones.swin_resmlp import SWIN_DEPTHS  # the variants' one table
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', nargs='?', default='configs/_base_/models/csunet.py')
-    parser.add_argument('--depths', nargs='+', default=['original', 'intermediate'],
-                        choices=sorted(DECODER_DEPTHS), help='CS-UNet Swin depth variants')
+    parser.add_argument('--depths', nargs='+', default=list(SWIN_DEPTHS),
+                        choices=sorted(SWIN_DEPTHS), help='CS-UNet Swin depth variants')
     parser.add_argument('--baseline', choices=[BASELINE, 'none'], default=BASELINE)
     parser.add_argument('--size', type=int, default=512, help='training crop (square)')
     parser.add_argument('--batch', type=int, default=2, help='training batch size')
@@ -321,13 +323,15 @@ def main(argv: Optional[List[str]] = None) -> None:
     mem_limit = args.mem_limit_gb
     if mem_limit is None and device == 'cpu':
         mem_limit = _mem_available_gb()
+    from csunet.models.backbones.swin_resmlp import mirrored_decoder_depths
     models = []
     for d in args.depths:
+        variant = dict(model='csunet', depths=d, decoder_depths=mirrored_decoder_depths(d))
         if args.before:
-            models.append(dict(model='csunet', depths=d, checkout=osp.abspath(args.before)))
-        models.append(dict(model='csunet', depths=d))
+            models.append(dict(variant, checkout=osp.abspath(args.before)))
+        models.append(variant)
         if args.with_cp:
-            models.append(dict(model='csunet', depths=d, with_cp=True))
+            models.append(dict(variant, with_cp=True))
     if args.baseline != 'none':
         models.insert(0, dict(model=BASELINE, depths=None))
     common = dict(config=osp.abspath(args.config), device=device, amp=args.amp,

@@ -14,7 +14,7 @@ _base_ = [
 model = dict(
     backbone=dict(
         swin=dict(
-            depths=_base_.swin_depths,
+            depths=_base_.swin_variant,
             init_cfg=_base_.swin_init_cfg),
         cnn=dict(
             model_name=_base_.cnn_model_name,
@@ -22,7 +22,7 @@ model = dict(
     decode_head=dict(
         # Swin-T widths + TimmCNN('resnet50').out_channels (timm feature_info)
         in_channels=[96, 192, 384, 768, 256, 512, 1024, 2048],
-        decoder_depths=_base_.swin_decoder_depths,
+        decoder_depths=_base_.swin_variant,
         num_classes=3),
     # whole or slide inference: the dataset fragment's
     test_cfg=_base_.model_test_cfg)

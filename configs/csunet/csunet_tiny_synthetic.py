@@ -11,7 +11,7 @@ model = dict(
         cnn=dict(model_name='resnet18')),
     decode_head=dict(
         in_channels=[96, 192, 384, 768, 64, 128, 256, 512],
-        decoder_depths=(2, 2, 2),
+        decoder_depths='intermediate',
         drop_path_rate=0.1,  # the encoder's (mirrored schedule)
         num_classes=3))
 

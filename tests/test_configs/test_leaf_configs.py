@@ -105,8 +105,9 @@ def check_leaf(cfg, build=True):
             assert enc is not None, cnn.model_name
             cnn_channels = EXP.cnn_channels(cnn.model_name)
         assert list(head.in_channels) == EXP.SWIN_CHANNELS + cnn_channels
-        depths = tuple(backbone.swin.depths)
-        assert tuple(head.decoder_depths) == tuple(reversed(depths[:3]))
+        # One Swin variant name for both: the decoder mirrors the encoder it names.
+        assert backbone.swin.depths == head.decoder_depths
+        assert backbone.swin.depths in EXP.SWIN_VARIANTS
         for branch, sub in (('swin', backbone.swin), ('cnn', cnn)):
             init = sub.get('init_cfg') if sub is not None else None
             if init is None:
@@ -119,8 +120,7 @@ def check_leaf(cfg, build=True):
                 # Pretrained CNN files come from micronet2timm.py, in its timm model's layout.
                 assert cnn.model_name == EXP.ENCODERS[enc].converted
             else:
-                variant = 'original' if depths == (2, 2, 6, 2) else 'intermediate'
-                assert m['variant'] == variant
+                assert m['variant'] == backbone.swin.depths
                 assert ('microlite' in m['pre']) == (init.get('prefix') == 'backbone.swin.')
     if build:
         assert _build_once(cfg.model) == 'EncoderDecoder'
@@ -171,7 +171,7 @@ def test_csunet_r50_super3_is_the_usage_config():
     cfg = Config.fromfile(str(REPO_ROOT / 'configs/csunet/csunet_r50_super3.py'))
     assert cfg.model.backbone.cnn.model_name == 'resnet50'
     assert cfg.model.backbone.cnn.init_cfg is None and cfg.model.backbone.swin.init_cfg is None
-    assert tuple(cfg.model.backbone.swin.depths) == (2, 2, 6, 2)
+    assert cfg.model.backbone.swin.depths == 'original'
     assert cfg.train_dataloader.dataset.data_root.endswith('super3')
     assert any(h.type == 'TwoPhaseEarlyStopHook' for h in cfg.custom_hooks)
 
@@ -185,10 +185,9 @@ def test_fragments_cover_axes():
         # the timm model micronet2timm.py emits (csunet.models.utils.cnn_convert.TIMM_NAMES)
         assert frag.cnn_converted_model_name == enc.converted
         assert 'cnn_channels' not in frag  # widths come from timm (experiments.cnn_channels)
-    for variant, (depths, dec) in EXP.SWIN_VARIANTS.items():
+    for variant in EXP.SWIN_VARIANTS:
         frag = Config.fromfile(str(base / f'swin/{variant}.py'))
-        assert tuple(frag.swin_depths) == depths and tuple(frag.swin_decoder_depths) == dec
-        assert tuple(dec) == tuple(reversed(depths[:3]))
+        assert frag.swin_variant == variant
     for branch, pres in (('cnn', EXP.CNN_PRETRAININGS), ('swin', EXP.SWIN_PRETRAININGS)):
         for pre in pres:
             frag = Config.fromfile(str(base / f'pretraining/{branch}_{pre}.py'))

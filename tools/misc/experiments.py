@@ -21,7 +21,7 @@ Config names follow ``{algorithm}_{backbone}_{pretraining}_{dataset}.py``:
 
 Why leaf configs assemble the model themselves: mmengine refuses a key that two sibling ``_base_``
 files both set, so the dataset / encoder / Swin / pretraining fragments cannot all set ``model``.
-They set namespaced variables instead (``model_test_cfg``, ``cnn_model_name``, ``swin_depths``,
+They set namespaced variables instead (``model_test_cfg``, ``cnn_model_name``, ``swin_variant``,
 ``cnn_init_cfg`` ...) and the leaf reads them as ``_base_.<name>``. Checkpoints: the leaf sets the
 concrete file (``checkpoints/cnn_{encoder}_{pretraining}.pth``,
 ``checkpoints/swin_{variant}_{pretraining}.pth``), documented in the pretraining fragments.
@@ -39,6 +39,7 @@ import sys
 from typing import Dict, List, NamedTuple, Optional
 
 from csunet.fileio import write_text_atomic
+from csunet.models.backbones.swin_resmlp import SWIN_DEPTHS
 from csunet.models.utils.cnn_convert import timm_name_for
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -98,8 +99,8 @@ CNN_PRETRAININGS = {'none': 'rand', 'imagenet': 'in', 'micronet': 'mn',
                     'imagenet_micronet': 'inmn'}
 SWIN_PRETRAININGS = {'none': 'rand', 'imagenet': 'in', 'microlite': 'ml',
                      'imagenet_microlite': 'inml'}
-#: Swin variant -> (depths, mirrored decoder_depths).
-SWIN_VARIANTS = {'original': ((2, 2, 6, 2), (6, 2, 2)), 'intermediate': ((2, 2, 2, 2), (2, 2, 2))}
+#: Swin variants: the backbone's table (depths; the decoder mirrors them).
+SWIN_VARIANTS = list(SWIN_DEPTHS)
 #: dataset fragment -> number of classes (Super: matrix/secondary/tertiary; EBC: background/oxide).
 #: How its images are inferred (whole / slide) is the fragment's ``model_test_cfg``.
 DATASETS = {'super1': 3, 'super2': 3, 'super3': 3, 'super4': 3,
@@ -193,7 +194,7 @@ _base_ = [
 model = dict(
     backbone=dict(
         swin=dict(
-            depths=_base_.swin_depths,
+            depths=_base_.swin_variant,
             {init('swin', exp.swin_checkpoint)}),
         cnn=dict(
             model_name={cnn_name},
@@ -201,7 +202,7 @@ model = dict(
     decode_head=dict(
         # Swin-T widths + TimmCNN('{cnn_model}').out_channels (timm feature_info)
         in_channels={in_channels},
-        decoder_depths=_base_.swin_decoder_depths,
+        decoder_depths=_base_.swin_variant,
         num_classes={num_classes}),
     # whole or slide inference: the dataset fragment's
     test_cfg=_base_.model_test_cfg)

@@ -23,7 +23,7 @@ model = dict(
         swin=dict(
             embed_dims=96,
             patch_size=4,
-            depths=(2, 2, 6, 2),
+            depths='original',  # SWIN_DEPTHS: (2, 2, 6, 2)
             num_heads=(3, 6, 12, 24),
             window_size=8,
             drop_path_rate=0.2,
@@ -34,8 +34,9 @@ model = dict(
         # Swin widths, then the CNN's (resnet50); CSUNetEncoder.out_channels gives them.
         in_channels=[96, 192, 384, 768, 256, 512, 1024, 2048],
         channels=96,
-        # Mirrors the encoder's stages 2, 1, 0 (Swin-Unet), so they can be initialised from it.
-        decoder_depths=(6, 2, 2),
+        # The encoder's Swin variant: the decoder mirrors its stages 2, 1, 0 (Swin-Unet), so
+        # (6, 2, 2) here; blocks can be initialised from the encoder's.
+        decoder_depths='original',
         num_heads=(12, 6, 3),
         window_size=8,
         # The encoder's rate: the decoder reuses the encoder's stochastic-depth schedule mirrored

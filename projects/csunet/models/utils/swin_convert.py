@@ -272,9 +272,9 @@ def mmpretrain_to_csunet(checkpoint: dict,
     """
     swin, info = convert_swin_state_dict(checkpoint, window_size, fc3_init, prefix=source_prefix)
     depths = info['depths']
-    if decoder_depths is None:
-        decoder_depths = tuple(depths[e] for e in range(len(depths) - 2, -1, -1))
-    decoder_depths = tuple(decoder_depths)
+    from ..backbones.swin_resmlp import mirrored_decoder_depths  # backbones import utils
+    decoder_depths = tuple(mirrored_decoder_depths(depths) if decoder_depths is None
+                           else decoder_depths)
     pairs = decoder_block_mapping(depths, decoder_depths)
     out = OrderedDict((swin_prefix + k, v) for k, v in swin.items())
     for dec, enc in pairs:
