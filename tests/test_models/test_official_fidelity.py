@@ -149,3 +149,15 @@ def test_every_parameter_gets_a_gradient_in_one_training_step():
     no_grad = [n for n, p in model.named_parameters()
                if p.requires_grad and (p.grad is None or not p.grad.abs().sum())]
     assert not no_grad
+
+
+def test_decoder_depths_by_variant_name_mirror_the_table():
+    widths = [96, 192, 384, 768]
+    for variant, mirrored in (('original', [6, 2, 2]), ('intermediate', [2, 2, 2])):
+        head = SwinExpandDecoder(in_channels=widths, decoder_depths=variant, num_classes=3)
+        assert [len(stage.blocks) for stage in head.layers_up] == mirrored
+    with pytest.raises(ValueError, match='bottleneck_depth'):
+        SwinExpandDecoder(in_channels=widths, decoder_depths='original', bottleneck_depth=6,
+                          num_classes=3)
+    with pytest.raises(KeyError, match='huge'):
+        SwinExpandDecoder(in_channels=widths, decoder_depths='huge', num_classes=3)
