@@ -258,7 +258,8 @@ def mmpretrain_to_csunet(checkpoint: dict,
     Args:
         checkpoint: Loaded classifier checkpoint (mmpretrain: ``backbone.*`` + ``head.fc.*``).
         decoder_depths: Swin blocks of the decoder at strides 16, 8, 4; default mirrors the
-            encoder (``(6, 2, 2)`` for ``(2, 2, 6, 2)``), as in ``configs/_base_/models/csunet.py``.
+            encoder (``(6, 2, 2)`` for ``(2, 2, 6, 2)``, :func:`mirrored_decoder_depths`), as
+            ``SwinExpandDecoder(decoder_depths='original')`` does.
         window_size: Window of the CS-UNet encoder and decoder.
         fc3_init: See :func:`convert_swin_state_dict`.
         source_prefix: Prefix of the Swin backbone in ``checkpoint`` (found when None).
