@@ -9,8 +9,10 @@
 Models: CS-UNet from CONFIG (default ``configs/_base_/models/csunet.py``, CNN resnet50), once per
 Swin depth variant, and the baseline, ``segmentation_models_pytorch.Unet('resnet50')`` (random
 weights; an optional dependency: ``pip install --no-deps -r requirements/benchmark.txt``).
-``--with-cp`` adds CS-UNet rows with activation checkpointing (``with_cp=True`` in the Swin branch
-and the decoder; training only, inference is the same). ``--before CHECKOUT`` adds, before each
+``--with-cp`` adds CS-UNet rows with activation checkpointing (``with_cp=True`` in the Swin branch,
+the CNN branch and the decoder; training only, inference is the same). The allocator is the
+process's: run the tool under ``LD_PRELOAD=.../libjemalloc.so.2`` to measure jemalloc (every
+row inherits it). ``--before CHECKOUT`` adds, before each
 CS-UNet row, the same model imported from another checkout (``CHECKOUT/projects`` first on
 ``PYTHONPATH``, e.g. a ``git worktree`` of an earlier commit), so that an optimisation is
 compared in one run, on one machine state.
@@ -24,10 +26,11 @@ compared in one run, on one machine state.
 
 Every (model, measurement) runs in a fresh subprocess, so one variant's allocations cannot
 inflate another's peak. Reported per row: median time (and min) over the timed repetitions after
-the warm-up ones, peak memory (CPU: the process's peak RSS, ``ru_maxrss``, which includes the
-~1 GB of imported libraries; CUDA: ``torch.cuda.max_memory_allocated``), and the ratios to the
-baseline measured in the same run. FLOPs are counted with ``torch.utils.flop_counter`` during the
-first warm-up repetition (matmuls, convolutions, attention; forward + backward for training).
+the warm-up ones, peak memory (CPU: the process's peak RSS, ``ru_maxrss``, which includes the ~1 GB of imported
+libraries; CUDA: ``torch.cuda.max_memory_allocated``), and the ratios to the baseline measured in
+the same run. FLOPs are counted with ``torch.utils.flop_counter`` in one more repetition after
+the timed ones and after the peak memory is read (matmuls, convolutions, attention; forward +
+backward for training): the flop counter keeps tensors alive that the step frees.
 With CUDA also images/s, achieved TFLOP/s and, given the card's peak (``--peak-tflops``, for the
 dtype used), model FLOP utilisation (MFU).
 
@@ -52,20 +55,20 @@ GB = 1024**3
 
 
 # ---------------------------------------------------------------------------------- worker
-def _rss_bytes() -> int:
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1]) * 1024
+def _status_bytes(key: str) -> int:
+    """A ``/proc/self/status`` size (``VmSize``, ``VmHWM`` ...) in bytes; 0 where unavailable."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith(key + ':'):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return 0
 
 
 def _vm_size_bytes() -> int:
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith('VmSize:'):
-                return int(line.split()[1]) * 1024
-    return 0
+    return _status_bytes('VmSize')
 
 
 def _peak_rss_bytes() -> int:
@@ -97,6 +100,7 @@ def _build_model(job: dict):
         model_cfg.test_cfg = dict(mode='whole')
         if job.get('with_cp'):
             model_cfg.backbone.swin.with_cp = True
+            model_cfg.backbone.cnn.with_cp = True
             model_cfg.decode_head.with_cp = True
         model = MODELS.build(model_cfg)
         branches = dict(swin=model.backbone.swin, cnn=model.backbone.cnn,
@@ -167,7 +171,7 @@ def _run_worker(job: dict) -> dict:
                 logits = model.inference(x, metas) if is_csunet else model(x)
             assert logits.shape[-2:] == (h, w), logits.shape
 
-    result = dict(params=params, base_rss=_rss_bytes(), times=[], flops=None,
+    result = dict(params=params, base_rss=_status_bytes('VmRSS'), times=[], flops=None,
                   dtype=str(dtype).replace('torch.', ''))
     if device.type == 'cpu' and job['mem_limit_gb']:
         # Limit what the measurement adds to the address space mapped so far (libraries, model,
@@ -181,13 +185,7 @@ def _run_worker(job: dict) -> dict:
             if device.type == 'cuda':
                 torch.cuda.synchronize(device)
             start = time.perf_counter()
-            if i == 0 and job['warmup'] > 0:
-                counter = FlopCounterMode(display=False)
-                with counter:
-                    step()
-                result['flops'] = counter.get_total_flops()
-            else:
-                step()
+            step()
             if device.type == 'cuda':
                 torch.cuda.synchronize(device)
             if i >= job['warmup']:
@@ -200,6 +198,17 @@ def _run_worker(job: dict) -> dict:
     result['peak_rss'] = _peak_rss_bytes()
     if device.type == 'cuda':
         result['cuda_peak'] = torch.cuda.max_memory_allocated(device)
+    if 'error' not in result:
+        # Counted in one more repetition, after the peak memory is read: FlopCounterMode keeps
+        # tensors alive that the step frees (with activation checkpointing, a 512² step under
+        # it peaked at 5.3 GB instead of 3.75), and the allocator keeps much of that afterwards.
+        counter = FlopCounterMode(display=False)
+        try:
+            with counter:
+                step()
+            result['flops'] = counter.get_total_flops()
+        except (MemoryError, RuntimeError):
+            pass  # FLOPs stay unknown ('-')
     return result
 
 

@@ -7,6 +7,8 @@ NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 
+source "$(dirname "$0")/allocator.sh"  # jemalloc where installed
+
 PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
 torchrun \
     --nnodes=$NNODES \

@@ -12,6 +12,8 @@ CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-""}
 PY_ARGS=${@:5}
 
+source "$(dirname "$0")/allocator.sh"  # jemalloc where installed
+
 PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
 srun -p ${PARTITION} \
     --job-name=${JOB_NAME} \

@@ -6,7 +6,8 @@ padded, the Swin maps were copied to NCHW, PatchExpand rearranged before its Lay
 classifier tail ran on the whole full-resolution map. The tests run a CS-UNet once with the
 current code and once with those methods patched in, on the same weights, inputs and random
 state, and compare the logits, the loss and every parameter's gradient; likewise with and
-without activation checkpointing (``with_cp``), and with the classifier tail chunked.
+without activation checkpointing (``with_cp``, ``selective_cp``), and with the classifier tail
+chunked.
 """
 import contextlib
 import math
@@ -128,13 +129,15 @@ def make_samples(n, h, w, num_classes=3):
     return samples
 
 
-def build(tiny_csunet_cfg, with_cp=False, cnn='resnet18'):
+def build(tiny_csunet_cfg, with_cp=False, cnn='resnet18', selective_cp=True):
     cfg = tiny_csunet_cfg(cnn=cnn)
     # Two blocks per level (regular + shifted windows) and stochastic depth, so that shift
     # masks, padding masks and drop-path random masks are all exercised.
-    cfg.backbone.swin.update(depths=(2, 2, 2, 2), drop_path_rate=0.2, with_cp=with_cp)
+    cfg.backbone.swin.update(depths=(2, 2, 2, 2), drop_path_rate=0.2, with_cp=with_cp,
+                             selective_cp=selective_cp)
+    cfg.backbone.cnn.with_cp = with_cp
     cfg.decode_head.update(decoder_depths=(2, 2, 2), bottleneck_depth=2, drop_path_rate=0.2,
-                           with_cp=with_cp)
+                           with_cp=with_cp, selective_cp=selective_cp)
     torch.manual_seed(0)
     model = MODELS.build(cfg)
     model.init_weights()
@@ -208,28 +211,48 @@ def test_with_cp_changes_no_output_or_gradient(tiny_csunet_cfg, inputs):
     cp_model.load_state_dict(plain.state_dict())
     assert all(stage.with_cp for stage in cp_model.backbone.swin.layers)
     assert all(stage.with_cp for stage in cp_model.decode_head.layers_up)
+    assert cp_model.backbone.cnn.with_cp
     assert_same(train_step(cp_model, x, samples), train_step(plain, x, samples))
+    # The CNN's BatchNorms updated their statistics once, as without checkpointing.
+    for (name, a), b in zip(cp_model.named_buffers(), plain.buffers()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
     # Same drop-path masks too: a different seed gives a different result (so the equality
     # above is not that of a model without stochastic depth).
     other = train_step(plain, x, samples, seed=2)
     assert not torch.allclose(other[1], train_step(plain, x, samples)[1])
 
 
-def test_with_cp_recomputes_the_blocks(tiny_csunet_cfg, inputs):
-    """Checkpointing is really on: the blocks run again during backward."""
+@pytest.mark.parametrize('mode', ['selective_cp', 'with_cp'])
+def test_checkpointing_recomputes_the_blocks(tiny_csunet_cfg, inputs, mode):
+    """Checkpointing is really on: the blocks (and with ``with_cp`` the CNN stages) run again
+    during backward; without either, they run once."""
     x, samples = inputs
     counts = {}
-    for with_cp in (False, True):
-        model = build(tiny_csunet_cfg, with_cp=with_cp)
-        calls = []
+    for variant in ('none', mode):
+        model = build(tiny_csunet_cfg, with_cp=variant == 'with_cp',
+                      selective_cp=variant == 'selective_cp')
+        calls = dict(block=[], cnn=[])
         for block in model.modules():
             if isinstance(block, SwinResMLPBlock):
                 # A pre-hook: the recomputation in backward stops as soon as it has what
                 # backward needs, so a block's forward hook may never fire there.
-                block.register_forward_pre_hook(lambda *_: calls.append(1))
+                block.register_forward_pre_hook(lambda *_: calls['block'].append(1))
+        model.backbone.cnn.model.layer2.register_forward_pre_hook(
+            lambda *_: calls['cnn'].append(1))
         train_step(model, x, samples)
-        counts[with_cp] = len(calls)
-    assert counts[True] == 2 * counts[False]
+        counts[variant] = {k: len(v) for k, v in calls.items()}
+    assert counts[mode]['block'] == 2 * counts['none']['block']
+    assert counts[mode]['cnn'] == (2 if mode == 'with_cp' else 1) * counts['none']['cnn']
+
+
+def test_without_selective_cp_the_step_is_the_same(tiny_csunet_cfg, inputs):
+    x, samples = inputs
+    selective = build(tiny_csunet_cfg)
+    plain = build(tiny_csunet_cfg, selective_cp=False)
+    plain.load_state_dict(selective.state_dict())
+    assert all(stage.selective_cp for stage in selective.backbone.swin.layers)
+    assert not any(stage.selective_cp for stage in plain.decode_head.layers_up)
+    assert_same(train_step(selective, x, samples), train_step(plain, x, samples))
 
 
 def test_with_cp_is_off_in_eval_and_without_grad(tiny_csunet_cfg, inputs):

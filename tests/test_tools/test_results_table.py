@@ -1,6 +1,7 @@
 """tools/misc/results_table.py: train + test every (config, seed), tabulate, skip finished runs."""
 import csv
 import importlib.util
+import json
 import os.path as osp
 import subprocess
 import sys
@@ -66,6 +67,21 @@ def test_interrupted_run_resumes_and_failures_are_reported(tmp_path, monkeypatch
 
 
 @pytest.mark.slow
+def test_run_curves_place_epoch_validations_at_their_last_iteration(tmp_path):
+    # mmengine's scalars.json of an epoch-based run (3 iterations an epoch, validation every 2
+    # epochs, logged by epoch), split over two attempts (a resume).
+    train = [dict(loss=1.0 / i, iter=i, epoch=(i - 1) // 3 + 1, step=i) for i in range(1, 13)]
+    val = [dict(nasa_iou=10.0 * e, mIoU=5.0 * e, step=e) for e in (2, 4)]
+    for attempt, entries in (('20260101_000000', train[:6] + val[:1]),
+                             ('20260101_010000', train[6:] + val[1:])):
+        folder = tmp_path / attempt / 'vis_data'
+        folder.mkdir(parents=True)
+        (folder / 'scalars.json').write_text(''.join(json.dumps(e) + '\n' for e in entries))
+    (its, losses), (val_its, values) = load_tool().run_curves(str(tmp_path), 'nasa_iou')
+    assert its.tolist() == list(range(1, 13)) and losses[3] == 0.25
+    assert val_its.tolist() == [6, 12] and values.tolist() == [20.0, 40.0]
+
+
 def test_two_configs_two_seeds_then_rerun_skips(tmp_path):
     data = tmp_path / 'data'
     generator = osp.join(REPO, 'tools/dataset_converters/synthetic_micrographs.py')
@@ -117,12 +133,14 @@ def test_two_configs_two_seeds_then_rerun_skips(tmp_path):
     mean = (float(rows[0]['nasa_iou']) + float(rows[1]['nasa_iou'])) / 2
     assert f'{mean:.2f} ± ' in md
 
-    # One loss curve per finished run (2 iterations: the moving average has nothing to show, the
-    # figure is still written), as a PNG.
+    # One loss and one validation curve per finished run (2 iterations: the moving average has
+    # nothing to show, the figure is still written), as a PNG.
     assert (out / 'curves.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     tool = load_tool()
-    its, losses = tool.loss_curve(str(out / 'runs/tiny_a/seed_0'))
+    (its, losses), (val_its, values) = tool.run_curves(str(out / 'runs/tiny_a/seed_0'),
+                                                       'nasa_iou')
     assert its.tolist() == [1, 2] and all(0 < v < 10 for v in losses)
+    assert val_its.tolist() == [2] and 0 <= values[0] <= 100
 
     # Rerun: finished runs are skipped (the failed ones are retried and fail again).
     again = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=600)

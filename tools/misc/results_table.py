@@ -23,9 +23,10 @@ Outputs (rewritten atomically after every run, so they always describe what has 
 * ``OUT_DIR/results.md``: per split, per config, mean ± sample std over the finished seeds of
   each metric, with the published CS-UNet IoU (:mod:`csunet.evaluation.published`) beside it;
   failed runs with their reason;
-* ``OUT_DIR/curves.png``: the training loss of every run against the iteration (one colour per
-  config, one line per seed, a moving average over 5 iterations), to see whether a budget was
-  long enough for the curves to flatten.
+* ``OUT_DIR/curves.png``: the training loss (moving average over 5 iterations) and, where the
+  runs validated, the validation ``nasa_iou`` (``mIoU`` without it) of every run against the
+  iteration (one colour per config, one line per seed), to see whether a budget was long enough
+  for the curves to flatten.
 
 Rerunning the same command skips finished runs (``result.json`` with status ``ok``), resumes an
 interrupted one from its last checkpoint (``--resume``) and retries failed ones. Per-run logs:
@@ -42,7 +43,7 @@ import subprocess
 import sys
 import time
 from collections import OrderedDict, defaultdict
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 
@@ -307,43 +308,69 @@ def write_markdown(records: List[dict], options: List[str], path: str) -> None:
     write_text_atomic(path, '\n'.join(lines))
 
 
-def loss_curve(run_dir: str) -> tuple:
-    """``(iterations, losses)`` of a run's training log (mmengine's ``vis_data/scalars.json``),
-    over every attempt (resumes continue the iteration count)."""
-    points = {}
+def _scalars(run_dir: str) -> Iterator[dict]:
+    """Entries of mmengine's ``vis_data/scalars.json`` over every attempt of a run."""
     for path in sorted(glob.glob(osp.join(run_dir, '*', 'vis_data', 'scalars.json'))):
         with open(path) as f:
             for line in f:
-                entry = json.loads(line)
-                if 'loss' in entry and 'iter' in entry:
-                    points[entry['iter']] = entry['loss']
-    its = sorted(points)
-    return np.asarray(its), np.asarray([points[i] for i in its])
+                yield json.loads(line)
+
+
+def run_curves(run_dir: str, metric: str) -> Tuple[tuple, tuple]:
+    """``((iterations, losses), (iterations, metric values))`` of a run: its training loss and
+    its validation ``metric``, over every attempt (resumes continue the iteration count).
+
+    Validation entries carry the epoch as their step in epoch-based runs (mmengine's
+    ``log_metric_by_epoch``); they are placed at that epoch's last iteration.
+    """
+    losses, values, last_iter_of_epoch = {}, {}, {}
+    for entry in _scalars(run_dir):
+        if 'loss' in entry and 'iter' in entry:
+            losses[entry['iter']] = entry['loss']
+            if 'epoch' in entry:
+                last_iter_of_epoch[entry['epoch']] = max(
+                    entry['iter'], last_iter_of_epoch.get(entry['epoch'], 0))
+        elif metric in entry and 'step' in entry:
+            values[entry['step']] = entry[metric]
+    if last_iter_of_epoch:
+        values = {last_iter_of_epoch[e]: v for e, v in values.items() if e in last_iter_of_epoch}
+    return tuple((np.asarray(sorted(d)), np.asarray([d[i] for i in sorted(d)]))
+                 for d in (losses, values))
 
 
 def plot_curves(records: List[dict], out_dir: str, path: str, window: int = 5) -> None:
+    """Training loss (top row) and validation ``nasa_iou`` or, without it, ``mIoU`` (bottom
+    row, where the runs validated) against the iteration, one column per split."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     splits = OrderedDict((r.get('split') or '?', None) for r in records)
-    fig, axes = plt.subplots(1, len(splits), figsize=(6 * len(splits), 4), squeeze=False)
+    fig, axes = plt.subplots(2, len(splits), figsize=(6 * len(splits), 8), squeeze=False)
     colours = plt.rcParams['axes.prop_cycle'].by_key()['color']
-    for ax, split in zip(axes[0], splits):
+    for col, split in enumerate(splits):
+        loss_ax, val_ax = axes[0][col], axes[1][col]
         configs = list(OrderedDict((r['config'], None) for r in records
                                    if (r.get('split') or '?') == split))
+        metric = 'nasa_iou' if any('nasa_iou' in r.get('metrics', {}) for r in records
+                                   if (r.get('split') or '?') == split) else 'mIoU'
         for i, config in enumerate(configs):
             for n, r in enumerate(r for r in records if r['config'] == config):
-                its, losses = loss_curve(osp.join(out_dir, 'runs', run_name(config),
-                                                  f"seed_{r['seed']}"))
+                (its, losses), (val_its, values) = run_curves(
+                    osp.join(out_dir, 'runs', run_name(config), f"seed_{r['seed']}"), metric)
+                style = dict(color=colours[i % len(colours)], alpha=0.9 if n == 0 else 0.5,
+                             label=run_name(config) if n == 0 else None)
                 if len(its) >= window:
                     smooth = np.convolve(losses, np.ones(window) / window, mode='valid')
-                    ax.plot(its[window - 1:], smooth, color=colours[i % len(colours)],
-                            alpha=0.9 if n == 0 else 0.5,
-                            label=run_name(config) if n == 0 else None)
-        ax.set(title=f'{split}: training loss (moving average of {window})', xlabel='iteration',
-               ylabel='loss')
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+                    loss_ax.plot(its[window - 1:], smooth, **style)
+                if len(val_its):
+                    val_ax.plot(val_its, values, marker='o', **style)
+        loss_ax.set(title=f'{split}: training loss (moving average of {window})',
+                    xlabel='iteration', ylabel='loss')
+        val_ax.set(title=f'{split}: validation {metric}', xlabel='iteration', ylabel=metric)
+        for ax in (loss_ax, val_ax):
+            ax.grid(alpha=0.3)
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(fontsize=8)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format='png', dpi=100)

@@ -79,6 +79,8 @@ class SwinResMLP(PretrainedBranchMixin, BaseModule):
         skip_source: ``'stage_input'`` or ``'stage_output'`` (see above).
         with_cp: Activation checkpointing of every block (see :class:`SwinResMLPStage`): less
             training memory for one more forward of the blocks, same outputs and gradients.
+        selective_cp: Without ``with_cp``, recompute only the blocks' cheap ops in backward
+            (see :class:`SwinResMLPStage`; on by default: same outputs and gradients).
         init_cfg: mmengine init config; ``dict(type='Pretrained', checkpoint=..., prefix=...)``
             loads with per-branch counts (see :func:`~csunet.models.utils.load_pretrained`).
 
@@ -107,6 +109,7 @@ class SwinResMLP(PretrainedBranchMixin, BaseModule):
                  out_indices: Sequence[int] = (0, 1, 2, 3),
                  skip_source: str = 'stage_input',
                  with_cp: bool = False,
+                 selective_cp: bool = True,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         depths = resolve_depths(depths)
@@ -138,7 +141,8 @@ class SwinResMLP(PretrainedBranchMixin, BaseModule):
                     drop_path=rates[sum(depths[:i]):sum(depths[:i + 1])],
                     downsample=PatchMerging(dim) if i < len(depths) - 1 else None,
                     mlp_ratio=mlp_ratio, qkv_bias=qkv_bias, drop=drop_rate,
-                    attn_drop=attn_drop_rate, with_cp=with_cp))
+                    attn_drop=attn_drop_rate, with_cp=with_cp,
+                    selective_cp=selective_cp))
         last = len(depths) - 1
         for i in self.out_indices:
             if i == last or skip_source == 'stage_output':

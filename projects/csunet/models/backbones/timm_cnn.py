@@ -7,6 +7,9 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
+from timm.models._features import FeatureDictNet
+
+from ..utils.checkpoint import checkpoint
 from ..utils.cnn_convert import to_features_only
 from .pretrained_mixin import PretrainedBranchMixin
 
@@ -46,6 +49,16 @@ class TimmCNN(PretrainedBranchMixin, BaseModule):
         channels_last: Run the CNN in channels-last memory format (weights converted once, the
             image on entry). The maps keep that format, so the decoder's permute to tokens
             ``(B, H, W, C)`` is a free view. Same outputs up to float rounding.
+        with_cp: Activation checkpointing in training: each segment of the network that ends
+            at a returned map keeps only its input and is recomputed in backward. Segments,
+            for the families timm builds as ``FeatureListNet`` (ResNet / ResNeXt /
+            SE-ResNe(X)t, DenseNet, VGG, Inception, legacy SENet): the stem and first stage,
+            then one stage each; for the others (EfficientNet, MobileNet) the whole network.
+            The outputs and gradients are those without checkpointing, and the BatchNorm
+            running statistics are updated once per step, not again by the recomputation
+            (:func:`csunet.models.utils.checkpoint.checkpoint`). No selective variant here (as
+            in the Swin blocks): timm's CNNs apply in-place activations and additions to
+            convolution outputs, which selective checkpointing would have to keep unmodified.
         init_cfg: mmengine init config (see above).
 
     Shape:
@@ -62,6 +75,7 @@ class TimmCNN(PretrainedBranchMixin, BaseModule):
                  pretrained: bool = False,
                  model_kwargs: Optional[dict] = None,
                  channels_last: bool = True,
+                 with_cp: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if not timm.is_model(model_name):
@@ -93,6 +107,38 @@ class TimmCNN(PretrainedBranchMixin, BaseModule):
             model = model.to(memory_format=torch.channels_last)
         self.model = model
         self.out_channels: List[int] = model.feature_info.channels()
+        self.with_cp = with_cp
+        self._segments = self._checkpoint_segments()
+
+    def _checkpoint_segments(self) -> Optional[List[List[str]]]:
+        """Names of ``self.model``'s top-level modules, grouped into runs that end at a
+        returned map; None where timm's model is not a module list (one segment of all)."""
+        model = self.model
+        if not isinstance(model, FeatureDictNet) or model.concat:
+            return None
+        segments, current = [], []
+        for name in model.keys():
+            current.append(name)
+            if name in model.return_layers:
+                segments.append(current)
+                current = []
+        return segments
+
+    def _checkpointed_features(self, x: torch.Tensor) -> List[torch.Tensor]:
+        if self._segments is None:
+            return checkpoint(self.model, x, batchnorm_modules=[self.model])
+        feats = []
+        for names in self._segments:
+            modules = [self.model[n] for n in names]
+
+            def run(inp: torch.Tensor, modules=modules) -> torch.Tensor:
+                for m in modules:
+                    inp = m(inp)
+                return inp
+
+            x = checkpoint(run, x, batchnorm_modules=modules)
+            feats.append(x)
+        return feats
 
     def pretrained_target(self):
         return self.model
@@ -106,8 +152,12 @@ class TimmCNN(PretrainedBranchMixin, BaseModule):
         h, w = x.shape[-2:]
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
+        if self.with_cp and self.training and torch.is_grad_enabled():
+            feats = self._checkpointed_features(x)
+        else:
+            feats = self.model(x)
         outs = []
-        for stride, feat in zip(self.out_strides, self.model(x)):
+        for stride, feat in zip(self.out_strides, feats):
             size = (-(-h // stride), -(-w // stride))
             if feat.shape[-2:] != size:
                 feat = F.interpolate(feat, size=size, mode='bilinear', align_corners=False)

@@ -55,6 +55,8 @@ class SwinExpandDecoder(BaseDecodeHead):
             depths, hence its rate schedule.
         with_cp: Activation checkpointing of every decoder Swin block (see
             :class:`SwinResMLPStage`): less training memory, same outputs and gradients.
+        selective_cp: Without ``with_cp``, recompute only the blocks' cheap ops in backward
+            (see :class:`SwinResMLPStage`; on by default: same outputs and gradients).
         **kwargs: :class:`~mmseg.models.decode_heads.decode_head.BaseDecodeHead` arguments
             (``num_classes``, ``loss_decode``, ``dropout_ratio``, ...). ``in_index`` and
             ``input_transform`` are set here.
@@ -77,6 +79,7 @@ class SwinExpandDecoder(BaseDecodeHead):
                  drop_path_rate: float = 0.2,
                  bottleneck_depth: int = 2,
                  with_cp: bool = False,
+                 selective_cp: bool = True,
                  **kwargs) -> None:
         in_channels = list(in_channels)
         if len(in_channels) not in (4, 8):
@@ -122,7 +125,8 @@ class SwinExpandDecoder(BaseDecodeHead):
                                             sum(encoder_depths[:level + 1])],
                     upsample=PatchExpand(dim, dim // 2) if level > 0 else None,
                     mlp_ratio=mlp_ratio, qkv_bias=qkv_bias, drop=drop_rate,
-                    attn_drop=attn_drop_rate, with_cp=with_cp))
+                    attn_drop=attn_drop_rate, with_cp=with_cp,
+                    selective_cp=selective_cp))
         self.norm_up = nn.LayerNorm(channels)
         self.final_expand = PatchExpand(channels, channels, scale=4)
         for module in (self.bottleneck_expand, self.concat_linears, self.layers_up,

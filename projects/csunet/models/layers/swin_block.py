@@ -4,10 +4,10 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
-import torch.utils.checkpoint as cp
 from timm.layers import DropPath
 from torch import nn
 
+from ..utils.checkpoint import checkpoint
 from .res_mlp import ResMLP
 from .window_attention import WindowAttention
 
@@ -161,6 +161,12 @@ class SwinResMLPStage(nn.Module):
             recompute the block in backward (less memory, one more forward of the blocks; same
             outputs and gradients, dropout / drop-path masks included, as the RNG state is
             replayed).
+        selective_cp: Selective activation checkpointing when ``with_cp`` is off (the
+            default): in training, each block keeps only its input and its matrix-product
+            outputs for backward and recomputes its normalisations, activations, softmax,
+            additions and layout copies there (:func:`csunet.models.utils.checkpoint.checkpoint`
+            with ``selective=True``): about half a block's saved memory for a few per cent of
+            time; same outputs and gradients.
         **block_kwargs: Passed to :class:`SwinResMLPBlock`.
 
     Shape:
@@ -177,9 +183,11 @@ class SwinResMLPStage(nn.Module):
                  downsample: Optional[nn.Module] = None,
                  upsample: Optional[nn.Module] = None,
                  with_cp: bool = False,
+                 selective_cp: bool = True,
                  **block_kwargs) -> None:
         super().__init__()
         self.with_cp = with_cp
+        self.selective_cp = selective_cp
         if downsample is not None and upsample is not None:
             raise ValueError('a stage resamples one way: give downsample or upsample, not both')
         rates = [drop_path] * depth if isinstance(drop_path, (int, float)) else list(drop_path)
@@ -197,9 +205,10 @@ class SwinResMLPStage(nn.Module):
 
     def forward_blocks(self, x: torch.Tensor) -> torch.Tensor:
         """The blocks alone (no resampling)."""
+        training = self.training and torch.is_grad_enabled()
         for block in self.blocks:
-            if self.with_cp and self.training and torch.is_grad_enabled():
-                x = cp.checkpoint(block, x, use_reentrant=False)
+            if training and (self.with_cp or self.selective_cp):
+                x = checkpoint(block, x, selective=not self.with_cp)
             else:
                 x = block(x)
         return x
