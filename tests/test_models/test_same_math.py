@@ -170,6 +170,13 @@ def assert_same(a, b):
 SIZE = (136, 104)
 
 
+@pytest.fixture(autouse=True)
+def selective_cp_on_every_map(monkeypatch):
+    """The test maps are far below the size from which selective checkpointing runs by
+    default; here it runs on all of them."""
+    monkeypatch.setattr(SwinResMLPStage, 'SELECTIVE_CP_MIN_BYTES', 0)
+
+
 @pytest.fixture
 def inputs():
     torch.manual_seed(123)
@@ -243,6 +250,22 @@ def test_checkpointing_recomputes_the_blocks(tiny_csunet_cfg, inputs, mode):
         counts[variant] = {k: len(v) for k, v in calls.items()}
     assert counts[mode]['block'] == 2 * counts['none']['block']
     assert counts[mode]['cnn'] == (2 if mode == 'with_cp' else 1) * counts['none']['cnn']
+
+
+def test_selective_cp_skips_small_maps(tiny_csunet_cfg, inputs, monkeypatch):
+    x, samples = inputs
+    model = build(tiny_csunet_cfg)
+    calls = []  # input bytes of the first block, at every call
+    model.backbone.swin.layers[0].blocks[0].register_forward_pre_hook(
+        lambda _, args: calls.append(args[0].numel() * args[0].element_size()))
+    train_step(model, x, samples)
+    assert len(calls) == 2  # threshold 0 (the fixture): forward + recomputation
+    monkeypatch.setattr(SwinResMLPStage, 'SELECTIVE_CP_MIN_BYTES', calls[0])
+    train_step(model, x, samples)
+    assert len(calls) == 4  # at the threshold: recomputed
+    monkeypatch.setattr(SwinResMLPStage, 'SELECTIVE_CP_MIN_BYTES', calls[0] + 1)
+    train_step(model, x, samples)
+    assert len(calls) == 5  # below it: run once
 
 
 def test_without_selective_cp_the_step_is_the_same(tiny_csunet_cfg, inputs):

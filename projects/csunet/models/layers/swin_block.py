@@ -165,14 +165,20 @@ class SwinResMLPStage(nn.Module):
             default): in training, each block keeps only its input and its matrix-product
             outputs for backward and recomputes its normalisations, activations, softmax,
             additions and layout copies there (:func:`csunet.models.utils.checkpoint.checkpoint`
-            with ``selective=True``): about half a block's saved memory for a few per cent of
-            time; same outputs and gradients.
+            with ``selective=True``): about half a block's saved memory; same outputs and
+            gradients. Only for maps of at least :attr:`SELECTIVE_CP_MIN_BYTES` (2 MiB: at
+            512², batch 2, every level but the bottleneck; at 128², batch 4, none): on small
+            maps the per-op overhead of the recomputation (+20-30 % of a 128², batch-4 CPU
+            step) outweighs the little memory it saves.
         **block_kwargs: Passed to :class:`SwinResMLPBlock`.
 
     Shape:
         - Input: ``(B, H, W, C)``.
         - Output: ``((B, H, W, C), resampled map or the same tensor)``.
     """
+
+    #: Smallest block input (bytes) for which ``selective_cp`` recomputes.
+    SELECTIVE_CP_MIN_BYTES = 2 * 2**20
 
     def __init__(self,
                  dim: int,
@@ -206,9 +212,13 @@ class SwinResMLPStage(nn.Module):
     def forward_blocks(self, x: torch.Tensor) -> torch.Tensor:
         """The blocks alone (no resampling)."""
         training = self.training and torch.is_grad_enabled()
+        selective = (training and self.selective_cp
+                     and x.numel() * x.element_size() >= self.SELECTIVE_CP_MIN_BYTES)
         for block in self.blocks:
-            if training and (self.with_cp or self.selective_cp):
-                x = checkpoint(block, x, selective=not self.with_cp)
+            if training and self.with_cp:
+                x = checkpoint(block, x)
+            elif selective:
+                x = checkpoint(block, x, selective=True)
             else:
                 x = block(x)
         return x
