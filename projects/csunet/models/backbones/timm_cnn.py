@@ -56,9 +56,10 @@ class TimmCNN(PretrainedBranchMixin, BaseModule):
             then one stage each; for the others (EfficientNet, MobileNet) the whole network.
             The outputs and gradients are those without checkpointing, and the BatchNorm
             running statistics are updated once per step, not again by the recomputation
-            (:func:`csunet.models.utils.checkpoint.checkpoint`). No selective variant here (as
-            in the Swin blocks): timm's CNNs apply in-place activations and additions to
-            convolution outputs, which selective checkpointing would have to keep unmodified.
+            (:func:`csunet.models.utils.checkpoint.checkpoint`). There is no selective variant,
+            unlike the Swin blocks: timm's CNNs may apply in-place activations and additions
+            to convolution outputs (VGG without BatchNorm), which selective checkpointing
+            would have to keep unmodified.
         init_cfg: mmengine init config (see above).
 
     Shape:
