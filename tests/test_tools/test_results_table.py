@@ -80,6 +80,15 @@ def test_run_curves_place_epoch_validations_at_their_last_iteration(tmp_path):
     (its, losses), (val_its, values) = load_tool().run_curves(str(tmp_path), 'nasa_iou')
     assert its.tolist() == list(range(1, 13)) and losses[3] == 0.25
     assert val_its.tolist() == [6, 12] and values.tolist() == [20.0, 40.0]
+    # Iteration-based: validation steps are iterations, whatever epoch the entries carry.
+    iters = tmp_path / 'iter_based'
+    (iters / 'a' / 'vis_data').mkdir(parents=True)
+    entries = [dict(loss=1.0, iter=i, epoch=1, step=i) for i in range(1, 9)]
+    entries += [dict(nasa_iou=50.0, step=4), dict(nasa_iou=60.0, step=8)]
+    (iters / 'a' / 'vis_data' / 'scalars.json').write_text(
+        ''.join(json.dumps(e) + '\n' for e in entries))
+    (_, _), (val_its, values) = load_tool().run_curves(str(iters), 'nasa_iou')
+    assert val_its.tolist() == [4, 8] and values.tolist() == [50.0, 60.0]
 
 
 def test_two_configs_two_seeds_then_rerun_skips(tmp_path):

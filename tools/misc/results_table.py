@@ -321,7 +321,8 @@ def run_curves(run_dir: str, metric: str) -> Tuple[tuple, tuple]:
     its validation ``metric``, over every attempt (resumes continue the iteration count).
 
     Validation entries carry the epoch as their step in epoch-based runs (mmengine's
-    ``log_metric_by_epoch``); they are placed at that epoch's last iteration.
+    ``log_metric_by_epoch``); they are then placed at that epoch's last iteration, otherwise
+    their step is the iteration.
     """
     losses, values, last_iter_of_epoch = {}, {}, {}
     for entry in _scalars(run_dir):
@@ -332,8 +333,9 @@ def run_curves(run_dir: str, metric: str) -> Tuple[tuple, tuple]:
                     entry['iter'], last_iter_of_epoch.get(entry['epoch'], 0))
         elif metric in entry and 'step' in entry:
             values[entry['step']] = entry[metric]
-    if last_iter_of_epoch:
-        values = {last_iter_of_epoch[e]: v for e, v in values.items() if e in last_iter_of_epoch}
+    if last_iter_of_epoch and set(values) <= set(last_iter_of_epoch) and \
+            max(last_iter_of_epoch) < max(losses):  # epochs of several iterations: by epoch
+        values = {last_iter_of_epoch[e]: v for e, v in values.items()}
     return tuple((np.asarray(sorted(d)), np.asarray([d[i] for i in sorted(d)]))
                  for d in (losses, values))
 
