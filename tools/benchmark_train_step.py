@@ -26,9 +26,9 @@ compared in one run, on one machine state.
 
 Every (model, measurement) runs in a fresh subprocess, so one variant's allocations cannot
 inflate another's peak. Reported per row: median time (and min) over the timed repetitions after
-the warm-up ones, peak memory (CPU: the process's peak RSS, ``ru_maxrss``, which includes the ~1 GB of imported
-libraries; CUDA: ``torch.cuda.max_memory_allocated``), and the ratios to the baseline measured in
-the same run. FLOPs are counted with ``torch.utils.flop_counter`` in one more repetition after
+the warm-up ones, peak memory (CPU: the process's peak RSS, ``ru_maxrss``, which includes the
+~1 GB of imported libraries; CUDA: ``torch.cuda.max_memory_allocated``), and the ratios to the
+baseline measured in the same run. FLOPs are counted with ``torch.utils.flop_counter`` in one more repetition after
 the timed ones and after the peak memory is read (matmuls, convolutions, attention; forward +
 backward for training): the flop counter keeps tensors alive that the step frees.
 With CUDA also images/s, achieved TFLOP/s and, given the card's peak (``--peak-tflops``, for the
@@ -56,7 +56,7 @@ GB = 1024**3
 
 # ---------------------------------------------------------------------------------- worker
 def _status_bytes(key: str) -> int:
-    """A ``/proc/self/status`` size (``VmSize``, ``VmHWM`` ...) in bytes; 0 where unavailable."""
+    """A ``/proc/self/status`` size (``VmSize``, ``VmRSS`` ...) in bytes; 0 where unavailable."""
     try:
         with open('/proc/self/status') as f:
             for line in f:
