@@ -28,9 +28,10 @@ Every (model, measurement) runs in a fresh subprocess, so one variant's allocati
 inflate another's peak. Reported per row: median time (and min) over the timed repetitions after
 the warm-up ones, peak memory (CPU: the process's peak RSS, ``ru_maxrss``, which includes the
 ~1 GB of imported libraries; CUDA: ``torch.cuda.max_memory_allocated``), and the ratios to the
-baseline measured in the same run. FLOPs are counted with ``torch.utils.flop_counter`` in one more repetition after
-the timed ones and after the peak memory is read (matmuls, convolutions, attention; forward +
-backward for training): the flop counter keeps tensors alive that the step frees.
+baseline measured in the same run. FLOPs are counted with ``torch.utils.flop_counter`` in one
+more repetition after the timed ones and after the peak memory is read (matmuls, convolutions,
+attention; forward + backward for training): the flop counter keeps tensors alive that the step
+frees.
 With CUDA also images/s, achieved TFLOP/s and, given the card's peak (``--peak-tflops``, for the
 dtype used), model FLOP utilisation (MFU).
 
