@@ -49,14 +49,6 @@ def frozen_running_stats(*modules: nn.Module) -> Iterator[None]:
                 m.num_batches_tracked.copy_(count)
 
 
-@contextlib.contextmanager
-def _entered(*contexts) -> Iterator[None]:
-    with contextlib.ExitStack() as stack:
-        for context in contexts:
-            stack.enter_context(context)
-        yield
-
-
 def checkpoint(fn: Callable, *args, selective: bool = False,
                batchnorm_modules: Sequence[nn.Module] = ()):
     """``fn(*args)`` with activation checkpointing (non-reentrant, RNG state replayed).
@@ -77,8 +69,14 @@ def checkpoint(fn: Callable, *args, selective: bool = False,
             forward, recompute = create_selective_checkpoint_contexts(_save_products)
         else:
             forward, recompute = contextlib.nullcontext(), contextlib.nullcontext()
-        # The statistics are saved and restored outside the selective-checkpoint mode, whose
-        # recomputation must replay exactly the forward's ops.
-        return forward, _entered(frozen_running_stats(*batchnorm_modules), recompute)
+
+        @contextlib.contextmanager
+        def recomputation() -> Iterator[None]:
+            # The statistics are saved and restored outside the selective-checkpoint mode,
+            # whose recomputation must replay exactly the forward's ops.
+            with frozen_running_stats(*batchnorm_modules), recompute:
+                yield
+
+        return forward, recomputation()
 
     return cp.checkpoint(fn, *args, use_reentrant=False, context_fn=context_fn)
