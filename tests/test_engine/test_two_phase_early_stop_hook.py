@@ -91,7 +91,7 @@ def load_ckpt(path):
 
 
 def make_runner(work_dir, scores, max_epochs=100, resume=False, by_epoch=True,
-                val_interval=1, **hook_kwargs):
+                val_interval=1, load_from=None, **hook_kwargs):
     hook = TwoPhaseEarlyStopHook(monitor='score', patience=PATIENCE, second_lr=SECOND_LR,
                                  **hook_kwargs)
     before, after = Recorder('HIGHEST'), Recorder('LOWEST')
@@ -99,6 +99,7 @@ def make_runner(work_dir, scores, max_epochs=100, resume=False, by_epoch=True,
         train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=val_interval)
     else:
         train_cfg = dict(by_epoch=False, max_iters=max_epochs, val_interval=val_interval)
+    torch.manual_seed(0)  # the same initial weights in every runner
     runner = Runner(
         model=ToyModel(),
         work_dir=str(work_dir),
@@ -117,6 +118,7 @@ def make_runner(work_dir, scores, max_epochs=100, resume=False, by_epoch=True,
             logger=dict(type='LoggerHook', interval=100)),
         custom_hooks=[hook, before, after],
         resume=resume,
+        load_from=load_from,
         log_level='WARNING',
         default_scope='mmseg',
     )
@@ -171,7 +173,7 @@ def test_two_phases_epoch_based(tmp_path):
 
     # state is in the message hub (what resume restores) and in checkpoint meta
     assert runner.message_hub.get_info('two_phase_early_stop') == dict(
-        phase=2, best_score=4.0, wait_count=PATIENCE)
+        phase=2, best_score=4.0, wait_count=PATIENCE, val_iter=runner.iter)
     last = load_ckpt(osp.join(str(tmp_path), f'epoch_{STOP_AT}.pth'))
     assert last['meta']['two_phase_early_stop']['phase'] == 2
 
@@ -194,14 +196,55 @@ def test_resume_keeps_state(tmp_path):
     assert (hook.phase, hook.best_score, hook.wait_count) == (2, 3.0, 1)
     assert not runner.train_loop.stop_training
 
-    # run 2: resume from epoch_5.pth with the rest of the score script
-    runner2, hook2, before2, _ = make_runner(tmp_path, SCORES[5:], max_epochs=100, resume=True)
+    # run 2: resume from epoch_5.pth, saved before validation 5: that validation is repeated
+    runner2, hook2, before2, _ = make_runner(tmp_path, SCORES[4:], max_epochs=100, resume=True)
     runner2.train()
     # a fresh hook (phase 1, best -inf) would switch phase at epoch 8 instead of stopping
     assert runner2.train_loop.stop_training
     assert runner2.epoch == STOP_AT
     assert hook2.phase == 2 and hook2.best_score == 4.0
-    assert before2.lrs == [SECOND_LR] * (STOP_AT - 5)
+    assert before2.lrs == [SECOND_LR] * (STOP_AT - 4)
+
+
+@pytest.mark.parametrize('by_epoch', [True, False], ids=['epoch_based', 'iter_based'])
+def test_resume_before_switch_validation_matches_uninterrupted_run(tmp_path, by_epoch):
+    # iteration-based: validation (and the switch) every 2 iterations
+    per_val = 1 if by_epoch else 2
+    kw = dict(by_epoch=by_epoch, val_interval=per_val)
+    full, _, _, full_after = make_runner(tmp_path / 'full', SCORES, max_epochs=1000, **kw)
+    full.train()
+    # interrupted after the switch validation; the latest checkpoint was saved just before it
+    switch_step = per_val * SWITCH_AT
+    part, _, _, _ = make_runner(tmp_path / 'part', SCORES[:SWITCH_AT], max_epochs=switch_step,
+                                **kw)
+    part.train()
+    unit = 'epoch' if by_epoch else 'iter'
+    ckpt = load_ckpt(osp.join(str(tmp_path / 'part'), f'{unit}_{switch_step}.pth'))
+    assert ckpt['meta']['two_phase_early_stop']['phase'] == 1
+    resumed, hook, _, after = make_runner(tmp_path / 'part', SCORES[SWITCH_AT - 1:],
+                                          max_epochs=1000, resume=True, **kw)
+    resumed.train()
+    # the repeated validation switched the phase on time, reloading the phase-1 best; from there
+    # every validation sees the weights, lr and phase of the uninterrupted run, which it stops
+    # at the same epoch
+    assert after.phases == full_after.phases[SWITCH_AT - 1:]
+    assert after.lrs == full_after.lrs[SWITCH_AT - 1:]
+    for w, w_full in zip(after.weights, full_after.weights[SWITCH_AT - 1:], strict=True):
+        _assert_same(w, w_full)
+    assert (resumed.epoch, resumed.iter) == (full.epoch, full.iter)
+    assert hook.state_dict() == full.message_hub.get_info('two_phase_early_stop')
+
+
+def test_resume_from_checkpoint_saved_after_validation_does_not_repeat_it(tmp_path):
+    runner, _, _, _ = make_runner(tmp_path, SCORES[:BEST_AT], max_epochs=BEST_AT)
+    runner.train()
+    best = osp.join(str(tmp_path), f'best_score_epoch_{BEST_AT}.pth')
+    # the best checkpoint is written after its validation: nothing is missing from its state
+    runner2, hook2, before2, _ = make_runner(tmp_path, SCORES[BEST_AT:], max_epochs=BEST_AT + 1,
+                                             resume=True, load_from=best)
+    runner2.train()
+    assert len(before2.weights) == 1  # only validation BEST_AT + 1 (a wait) ran
+    assert (hook2.best_score, hook2.wait_count) == (3.0, 1)
 
 
 def test_load_from_does_not_restore_state(tmp_path):

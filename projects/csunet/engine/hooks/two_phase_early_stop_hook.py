@@ -29,10 +29,22 @@ does not keep its counter across ``--resume``. :class:`TwoPhaseEarlyStopHook` th
   switch or the stop, on every rank that has a log file (all of them with
   ``log_level='DEBUG'``: mmengine then writes one log per rank), so distributed runs can be
   checked rank by rank;
-* stores ``phase``, ``best_score`` and ``wait_count`` in the message hub's runtime info, which
-  mmengine saves in every checkpoint and restores on ``resume`` only (not on ``load_from``), and
-  reads them back in ``before_train``. A copy also goes into ``checkpoint['meta']`` for
-  inspection.
+* stores ``phase``, ``best_score``, ``wait_count`` and ``val_iter`` (the iteration of the last
+  counted validation) in the message hub's runtime info, which mmengine saves in every checkpoint
+  and restores on ``resume`` only (not on ``load_from``), and reads them back in
+  ``before_train``. A copy also goes into ``checkpoint['meta']`` for inspection.
+* repeats, on ``resume``, the validation that the checkpoint missed. mmengine's loops save the
+  latest checkpoint (``after_train_epoch`` / ``after_train_iter``) *before* validating, so a
+  checkpoint taken at a validation point holds the state of the validation before it: resumed
+  as it is, the run would forget one validation, and when that validation switched the phase it
+  would switch one validation late, on weights trained one more interval at the phase-1 lr.
+  The hook therefore validates again before the first resumed epoch (``before_train_epoch``, once
+  every hook, ``CheckpointHook`` included, has restored its own state), so counter, best score,
+  best checkpoint and a due switch are those of an uninterrupted run. A checkpoint saved after
+  its validation (the best one, or one without ``val_iter``: written before this existed) is
+  resumed as it is. Edge case left: if the repeated validation is the one that *stops* training,
+  an epoch-based loop still trains that one resumed epoch (a hook cannot cancel it; the best
+  checkpoint, which is what gets tested, is unaffected).
 
 Its priority is ``LOW``: it runs after the logger but *before* ``CheckpointHook`` (``VERY_LOW``)
 in ``after_val_epoch``, so when ``CheckpointHook`` re-saves the latest checkpoint after a new best
@@ -49,6 +61,7 @@ from typing import Optional, Sequence
 
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.optim import OptimWrapperDict
+from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
 from mmengine.runner.checkpoint import load_checkpoint
 
 from mmseg.registry import HOOKS
@@ -103,6 +116,7 @@ class TwoPhaseEarlyStopHook(Hook):
         self.check_finite = check_finite
         self._best_ckpt_key: Optional[str] = None
         self._training = False
+        self._revalidate = False
         self._reset_state()
 
     # ------------------------------------------------------------------ state
@@ -110,15 +124,19 @@ class TwoPhaseEarlyStopHook(Hook):
         self.phase = 1
         self.best_score = -math.inf if self.rule == 'greater' else math.inf
         self.wait_count = 0
+        self.val_iter: Optional[int] = None
 
     def state_dict(self) -> dict:
-        """The resumable state: ``phase``, ``best_score``, ``wait_count``."""
-        return dict(phase=self.phase, best_score=self.best_score, wait_count=self.wait_count)
+        """The resumable state: ``phase``, ``best_score``, ``wait_count``, ``val_iter``."""
+        return dict(phase=self.phase, best_score=self.best_score, wait_count=self.wait_count,
+                    val_iter=self.val_iter)
 
     def load_state_dict(self, state: dict) -> None:
         self.phase = int(state['phase'])
         self.best_score = float(state['best_score'])
         self.wait_count = int(state['wait_count'])
+        # absent from checkpoints written before the hook stored it
+        self.val_iter = state.get('val_iter')
 
     def _publish_state(self, runner) -> None:
         runner.message_hub.update_info(self.state_key, self.state_dict())
@@ -149,10 +167,23 @@ class TwoPhaseEarlyStopHook(Hook):
                 'improvement')
             if self.phase == 2:
                 self._set_lr(runner, self.second_lr)
+            self._revalidate = self._missed_validation(runner)
         self._publish_state(runner)
+
+    def before_train_epoch(self, runner) -> None:
+        """On resume, repeat the validation the checkpoint was saved before (see module doc)."""
+        if not self._revalidate:
+            return
+        self._revalidate = False
+        runner.logger.info(
+            f'{self._where(runner)}: the resumed checkpoint was saved before this validation '
+            f'(last counted at iter {self.val_iter}); validating again so that early stopping '
+            'goes on as in an uninterrupted run.')
+        runner.val_loop.run()
 
     def after_train(self, runner) -> None:
         self._training = False
+        self._revalidate = False
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         checkpoint.setdefault('meta', {})[self.state_key] = self.state_dict()
@@ -181,6 +212,7 @@ class TwoPhaseEarlyStopHook(Hook):
             self.wait_count = 0
         else:
             self.wait_count += 1
+        self.val_iter = runner.iter
         # One line per validation: the decision's inputs, so a log (one per rank in distributed
         # training) shows why and when the phase switched or training stopped.
         runner.logger.info(
@@ -221,6 +253,19 @@ class TwoPhaseEarlyStopHook(Hook):
         raise RuntimeError(
             f'{type(self).__name__} reloads the best checkpoint kept by CheckpointHook; configure '
             f"default_hooks.checkpoint with save_best='{self.monitor}', rule='{self.rule}'.")
+
+    def _missed_validation(self, runner) -> bool:
+        """Whether the resumed position is a validation point the restored state has not seen."""
+        loop = runner.train_loop
+        if self.val_iter is None or self.val_iter >= runner.iter or runner.val_loop is None:
+            return False
+        if isinstance(loop, EpochBasedTrainLoop):
+            done = runner.epoch  # completed epochs: the checkpoint's meta['epoch']
+        elif isinstance(loop, IterBasedTrainLoop):
+            done = runner.iter
+        else:  # a custom loop: its validation points are unknown
+            return False
+        return done >= loop.val_begin and done % loop.val_interval == 0
 
     def _where(self, runner) -> str:
         """Log prefix: the hook and the training progress (epochs and iterations completed)."""
