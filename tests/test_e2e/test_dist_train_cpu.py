@@ -161,7 +161,7 @@ def test_dist_train_two_cpu_processes_two_phase_early_stop(tmp_path, tiny_csunet
     def logged_state(epoch):
         v = vals[epoch - 1]
         return dict(phase=v['phase'], best_score=pytest.approx(v['best'], abs=1e-4),
-                    wait_count=v['wait'])
+                    wait_count=v['wait'], val_iter=v['iter'])
 
     best_epoch = scores.index(max(scores)) + 1
     assert vals[-1]['best'] == pytest.approx(max(scores), abs=1e-4)
@@ -177,5 +177,5 @@ def test_dist_train_two_cpu_processes_two_phase_early_stop(tmp_path, tiny_csunet
     assert (meta['epoch'], meta['iter']) == (stop_epoch, stop_iter)
     # mmengine saves the latest checkpoint after the training epoch, before validating it (and
     # again after a validation only when it is a new best): it holds the hook's state of the
-    # previous validation.
+    # previous validation (TwoPhaseEarlyStopHook repeats that validation on --resume).
     assert meta['two_phase_early_stop'] == logged_state(stop_epoch - 1)
