@@ -129,19 +129,27 @@ def make_samples(n, h, w, num_classes=3):
     return samples
 
 
-def build(tiny_csunet_cfg, with_cp=False, cnn='resnet18', selective_cp=True):
+def build(tiny_csunet_cfg, with_cp=False, cnn='resnet18', selective_cp=True, channels_last=True):
     cfg = tiny_csunet_cfg(cnn=cnn)
     # Two blocks per level (regular + shifted windows) and stochastic depth, so that shift
     # masks, padding masks and drop-path random masks are all exercised.
     cfg.backbone.swin.update(depths=(2, 2, 2, 2), drop_path_rate=0.2, with_cp=with_cp,
                              selective_cp=selective_cp)
-    cfg.backbone.cnn.with_cp = with_cp
+    cfg.backbone.cnn.update(with_cp=with_cp, channels_last=channels_last)
     cfg.decode_head.update(decoder_depths=(2, 2, 2), bottleneck_depth=2, drop_path_rate=0.2,
                            with_cp=with_cp, selective_cp=selective_cp)
     torch.manual_seed(0)
     model = MODELS.build(cfg)
     model.init_weights()
     return model
+
+
+def build_pair(tiny_csunet_cfg, **variant):
+    """The default model and a variant of it (``build`` keywords) holding the same weights."""
+    default = build(tiny_csunet_cfg)
+    other = build(tiny_csunet_cfg, **variant)
+    other.load_state_dict(default.state_dict())
+    return default, other
 
 
 def train_step(model, x, samples, seed=1):
@@ -213,9 +221,7 @@ def test_inference_equals_the_previous_implementation(tiny_csunet_cfg, inputs, c
 
 def test_with_cp_changes_no_output_or_gradient(tiny_csunet_cfg, inputs):
     x, samples = inputs
-    plain = build(tiny_csunet_cfg)
-    cp_model = build(tiny_csunet_cfg, with_cp=True)
-    cp_model.load_state_dict(plain.state_dict())
+    plain, cp_model = build_pair(tiny_csunet_cfg, with_cp=True)
     assert all(stage.with_cp for stage in cp_model.backbone.swin.layers)
     assert all(stage.with_cp for stage in cp_model.decode_head.layers_up)
     assert cp_model.backbone.cnn.with_cp
@@ -270,9 +276,7 @@ def test_selective_cp_skips_small_maps(tiny_csunet_cfg, inputs, monkeypatch):
 
 def test_without_selective_cp_the_step_is_the_same(tiny_csunet_cfg, inputs):
     x, samples = inputs
-    selective = build(tiny_csunet_cfg)
-    plain = build(tiny_csunet_cfg, selective_cp=False)
-    plain.load_state_dict(selective.state_dict())
+    selective, plain = build_pair(tiny_csunet_cfg, selective_cp=False)
     assert all(stage.selective_cp for stage in selective.backbone.swin.layers)
     assert not any(stage.selective_cp for stage in plain.decode_head.layers_up)
     assert_same(train_step(selective, x, samples), train_step(plain, x, samples))
@@ -280,11 +284,9 @@ def test_without_selective_cp_the_step_is_the_same(tiny_csunet_cfg, inputs):
 
 def test_with_cp_is_off_in_eval_and_without_grad(tiny_csunet_cfg, inputs):
     x, _ = inputs
-    model = build(tiny_csunet_cfg, with_cp=True).eval()
-    plain = build(tiny_csunet_cfg)
-    plain.load_state_dict(model.state_dict())
+    plain, model = build_pair(tiny_csunet_cfg, with_cp=True)
     with torch.no_grad():
-        torch.testing.assert_close(model(x, mode='tensor'), plain.eval()(x, mode='tensor'))
+        torch.testing.assert_close(model.eval()(x, mode='tensor'), plain.eval()(x, mode='tensor'))
 
 
 def test_swin_maps_are_channels_last_views(tiny_csunet_cfg):
@@ -298,15 +300,8 @@ def test_swin_maps_are_channels_last_views(tiny_csunet_cfg):
 
 def test_channels_last_cnn_changes_no_output_or_gradient(tiny_csunet_cfg, inputs):
     x, samples = inputs
-    fast = build(tiny_csunet_cfg)
-    assert fast.backbone.cnn.channels_last
-    cfg = tiny_csunet_cfg()
-    cfg.backbone.cnn.channels_last = False
-    cfg.backbone.swin.update(depths=(2, 2, 2, 2), drop_path_rate=0.2)
-    cfg.decode_head.update(decoder_depths=(2, 2, 2), bottleneck_depth=2, drop_path_rate=0.2)
-    plain = MODELS.build(cfg)
-    plain.load_state_dict(fast.state_dict())
-    assert not plain.backbone.cnn.channels_last
+    fast, plain = build_pair(tiny_csunet_cfg, channels_last=False)
+    assert fast.backbone.cnn.channels_last and not plain.backbone.cnn.channels_last
     assert_same(train_step(fast, x, samples), train_step(plain, x, samples))
     # The BatchNorm statistics the step updated are the same too.
     for (name, a), b in zip(fast.named_buffers(), plain.buffers()):
