@@ -1,0 +1,25 @@
+# CPU budget: configs/csunet/csunet_r50-swinint_ebc1.py (CS-UNet r50, Swin-T intermediate, random
+# init) on EBC1 at 1/4 scale (_base_/datasets/ebc1_256x256.py). Hand-written: same bases and model.
+_base_ = [
+    '../_base_/csunet_experiment.py',
+    '../_base_/datasets/ebc1_256x256.py',
+    '../_base_/encoders/resnet50.py',
+    '../_base_/swin/intermediate.py',
+    '../_base_/pretraining/cnn_none.py',
+    '../_base_/pretraining/swin_none.py',
+]
+model = dict(
+    backbone=dict(
+        swin=dict(
+            depths=_base_.swin_variant,
+            init_cfg=_base_.swin_init_cfg),
+        cnn=dict(
+            model_name=_base_.cnn_model_name,
+            init_cfg=_base_.cnn_init_cfg)),
+    decode_head=dict(
+        # Swin-T widths + TimmCNN('resnet50').out_channels (timm feature_info)
+        in_channels=[96, 192, 384, 768, 256, 512, 1024, 2048],
+        decoder_depths=_base_.swin_variant,
+        num_classes=2),
+    # whole or slide inference: the dataset fragment's
+    test_cfg=_base_.model_test_cfg)
