@@ -66,28 +66,45 @@ def test_interrupted_run_resumes_and_failures_are_reported(tmp_path, monkeypatch
     assert missing['status'] == 'failed' and 'config not found' in missing['reason']
 
 
-@pytest.mark.slow
-def test_run_curves_place_epoch_validations_at_their_last_iteration(tmp_path):
-    # mmengine's scalars.json of an epoch-based run (3 iterations an epoch, validation every 2
-    # epochs, logged by epoch), split over two attempts (a resume).
-    train = [dict(loss=1.0 / i, iter=i, epoch=(i - 1) // 3 + 1, step=i) for i in range(1, 13)]
-    val = [dict(nasa_iou=10.0 * e, mIoU=5.0 * e, step=e) for e in (2, 4)]
-    for attempt, entries in (('20260101_000000', train[:6] + val[:1]),
-                             ('20260101_010000', train[6:] + val[1:])):
-        folder = tmp_path / attempt / 'vis_data'
+def _write_run(run_dir, attempts, config_text):
+    """A run directory as mmengine leaves it: the dumped config and, per attempt (a resume
+    starts a new one), ``vis_data/scalars.json``."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / 'tiny.py').write_text(config_text)
+    for attempt, entries in attempts.items():
+        folder = run_dir / attempt / 'vis_data'
         folder.mkdir(parents=True)
         (folder / 'scalars.json').write_text(''.join(json.dumps(e) + '\n' for e in entries))
-    (its, losses), (val_its, values) = load_tool().run_curves(str(tmp_path), 'nasa_iou')
+    return str(run_dir)
+
+
+def test_run_curves_place_epoch_validations_at_their_last_iteration(tmp_path):
+    tool = load_tool()
+    # Epoch-based run (3 iterations an epoch, validation every 2 epochs, logged by epoch),
+    # split over two attempts (a resume).
+    train = [dict(loss=1.0 / i, iter=i, epoch=(i - 1) // 3 + 1, step=i) for i in range(1, 13)]
+    val = [dict(nasa_iou=10.0 * e, mIoU=5.0 * e, step=e) for e in (2, 4)]
+    epoch_loop = "train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=4, val_interval=2)\n"
+    run = _write_run(tmp_path / 'by_epoch', {'20260101_000000': train[:6] + val[:1],
+                                             '20260101_010000': train[6:] + val[1:]}, epoch_loop)
+    assert tool.validation_steps_are_epochs(run)
+    (its, losses), (val_its, values) = tool.run_curves(run, 'nasa_iou')
     assert its.tolist() == list(range(1, 13)) and losses[3] == 0.25
     assert val_its.tolist() == [6, 12] and values.tolist() == [20.0, 40.0]
-    # Iteration-based: validation steps are iterations, whatever epoch the entries carry.
-    iters = tmp_path / 'iter_based'
-    (iters / 'a' / 'vis_data').mkdir(parents=True)
+    # The same loop with metrics logged by iteration: a validation after iteration 3 (step 3)
+    # stays there, though epoch 3 exists (its last iteration is 9).
+    run = _write_run(tmp_path / 'by_iter', {'a': train + [dict(nasa_iou=50.0, step=3)]},
+                     epoch_loop + 'default_hooks = dict(logger=dict(log_metric_by_epoch=False))\n')
+    assert not tool.validation_steps_are_epochs(run)
+    (_, _), (val_its, values) = tool.run_curves(run, 'nasa_iou')
+    assert val_its.tolist() == [3] and values.tolist() == [50.0]
+    # Iteration-based loop (mmengine's `by_epoch=False`): steps are iterations.
     entries = [dict(loss=1.0, iter=i, epoch=1, step=i) for i in range(1, 9)]
     entries += [dict(nasa_iou=50.0, step=4), dict(nasa_iou=60.0, step=8)]
-    (iters / 'a' / 'vis_data' / 'scalars.json').write_text(
-        ''.join(json.dumps(e) + '\n' for e in entries))
-    (_, _), (val_its, values) = load_tool().run_curves(str(iters), 'nasa_iou')
+    run = _write_run(tmp_path / 'iter_loop', {'a': entries},
+                     'train_cfg = dict(by_epoch=False, max_iters=8, val_interval=4)\n')
+    assert not tool.validation_steps_are_epochs(run)
+    (_, _), (val_its, values) = tool.run_curves(run, 'nasa_iou')
     assert val_its.tolist() == [4, 8] and values.tolist() == [50.0, 60.0]
 
 

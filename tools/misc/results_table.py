@@ -316,13 +316,29 @@ def _scalars(run_dir: str) -> Iterator[dict]:
                 yield json.loads(line)
 
 
+def validation_steps_are_epochs(run_dir: str) -> bool:
+    """Whether mmengine logged the validation metrics of the run in ``run_dir`` against the epoch
+    (their ``step``) rather than the iteration: its ``LoggerHook.log_metric_by_epoch`` (mmengine's
+    default True) in an epoch-based training loop. Read from the config the runner dumped into
+    ``run_dir`` (``--cfg-options`` included); False when there is none."""
+    dumped = glob.glob(osp.join(run_dir, '*.py'))
+    if len(dumped) != 1:
+        return False
+    cfg = Config.fromfile(dumped[0], import_custom_modules=False)
+    loop = cfg.get('train_cfg') or {}
+    # mmengine's Runner: the loop's `type`, else `by_epoch` picks EpochBased / IterBased.
+    loop_type = loop.get('type') or ('EpochBasedTrainLoop' if loop.get('by_epoch')
+                                     else 'IterBasedTrainLoop')
+    logger = (cfg.get('default_hooks') or {}).get('logger') or {}
+    return loop_type == 'EpochBasedTrainLoop' and logger.get('log_metric_by_epoch', True)
+
+
 def run_curves(run_dir: str, metric: str) -> Tuple[tuple, tuple]:
     """``((iterations, losses), (iterations, metric values))`` of a run: its training loss and
     its validation ``metric``, over every attempt (resumes continue the iteration count).
 
-    Validation entries carry the epoch as their step in epoch-based runs (mmengine's
-    ``log_metric_by_epoch``); they are then placed at that epoch's last iteration, otherwise
-    their step is the iteration.
+    Validation entries whose step is an epoch (:func:`validation_steps_are_epochs`) are placed
+    at that epoch's last iteration (mmengine always logs the last iteration of an epoch).
     """
     losses, values, last_iter_of_epoch = {}, {}, {}
     for entry in _scalars(run_dir):
@@ -333,9 +349,8 @@ def run_curves(run_dir: str, metric: str) -> Tuple[tuple, tuple]:
                     entry['iter'], last_iter_of_epoch.get(entry['epoch'], 0))
         elif metric in entry and 'step' in entry:
             values[entry['step']] = entry[metric]
-    if last_iter_of_epoch and set(values) <= set(last_iter_of_epoch) and \
-            max(last_iter_of_epoch) < max(losses):  # epochs of several iterations: by epoch
-        values = {last_iter_of_epoch[e]: v for e, v in values.items()}
+    if values and validation_steps_are_epochs(run_dir):
+        values = {last_iter_of_epoch[e]: v for e, v in values.items() if e in last_iter_of_epoch}
     return tuple((np.asarray(sorted(d)), np.asarray([d[i] for i in sorted(d)]))
                  for d in (losses, values))
 
