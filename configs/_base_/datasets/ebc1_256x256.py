@@ -1,9 +1,10 @@
 # NASA benchmark EBC1 at 1/4 scale, for CPU budgets (configs/cpu_budget/). The 1024x1024
 # micrographs and their masks are resized to 256x256 when loaded (masks: nearest), and training
-# crops 128x128: the recipe's 512x512 field of view at a quarter of the pixels. Why: the oxide
-# band is 106-334 px thick and its gray level is within a few levels of the substrate below, so
-# a small full-resolution crop inside it looks like substrate; only the coating above and the
-# interface below tell them apart, and a CPU cannot afford 512x512 crops for long enough.
+# crops 128x128: the recipe's 512x512 field of view at 1/4 resolution (1/16 of the pixels).
+# Why: the oxide band is 106-334 px thick and its gray level is within a few levels of the
+# substrate below, so a small full-resolution crop inside it looks like substrate; only the
+# coating above and the interface below tell them apart, and a CPU cannot afford 512x512 crops
+# for long enough.
 # Test: images resized to 256x256 (before LoadAnnotations, so the masks stay 1024x1024); mmseg's
 # postprocess resizes the logits back to the original size, so metrics are on the original masks.
 _base_ = './ebc1.py'
