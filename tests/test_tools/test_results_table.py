@@ -66,6 +66,79 @@ def test_interrupted_run_resumes_and_failures_are_reported(tmp_path, monkeypatch
     assert missing['status'] == 'failed' and 'config not found' in missing['reason']
 
 
+def test_run_folder_is_reused_only_with_its_settings(tmp_path, monkeypatch, capsys):
+    tool = load_tool()
+    config = tmp_path / 'cfg.py'
+    config.write_text("test_dataloader = dict(dataset=dict(data_root='data/x/ebc1'))\n")
+    out = str(tmp_path / 'out')
+    run_dir = tmp_path / 'out/runs/cfg/seed_0'
+    calls = []
+
+    def fake_child(cmd, log_path):  # training writes a checkpoint; testing fails
+        calls.append(cmd)
+        if cmd[1].endswith('train.py'):
+            ckpt = run_dir / 'iter_2.pth'
+            torch.save(dict(meta=dict(iter=2, epoch=1)), ckpt)
+            (run_dir / 'last_checkpoint').write_text(str(ckpt))
+            return 0, 1.0
+        with open(log_path, 'a') as f:
+            f.write('RuntimeError: out of memory\n')
+        return 1, 1.0
+
+    monkeypatch.setattr(tool, 'run_child', fake_child)
+    first = tool.do_run(str(config), 0, ['a=1'], out)
+    assert first['status'] == 'failed' and first['reason'] == 'test: RuntimeError: out of memory'
+    saved = (run_dir / 'result.json').read_text()
+    assert json.loads(saved)['settings']['options'] == ['a=1']
+    # A run with a checkpoint is not resumed with another budget, nor is its folder touched.
+    other = tool.do_run(str(config), 0, ['a=2', 'b=1'], out)
+    assert other['status'] == 'failed' and len(calls) == 2
+    assert 'interrupted run made with other settings: --cfg-options differ (only then: a=1; ' \
+        'only now: a=2 b=1); use another -o' in other['reason']
+    assert (run_dir / 'result.json').read_text() == saved
+
+    # Finished: skipped with the same settings, refused with others or an edited config.
+    state = json.loads(saved)
+    state.update(status='ok', metrics=dict(nasa_iou=50.0))
+    (run_dir / 'result.json').write_text(json.dumps(state))
+    assert tool.do_run(str(config), 0, ['a=1'], out)['skipped']
+    assert tool.settings_change(dict(options=['a=1', 'b=2'], config_sha256='x'),
+                                dict(options=['b=2', 'a=1'], config_sha256='x')) == \
+        '--cfg-options given in another order'  # the last of two equal keys wins
+    config.write_text("test_dataloader = dict(dataset=dict(data_root='data/x/ebc2'))\n")
+    edited = tool.do_run(str(config), 0, ['a=1'], out)
+    assert edited['status'] == 'failed' and 'finished run' in edited['reason']
+    assert edited['reason'].endswith('the config differs; use another -o, or delete that '
+                                     'folder to redo the run')
+    assert 'metrics' not in edited and len(calls) == 2
+    # The command refuses up front: nothing runs, no table is written.
+    (tmp_path / 'out/results.md').write_text('earlier table')
+    assert tool.main([str(config), '--seeds', '1', '0', '-o', out]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f'error: {out} holds runs made with other settings; nothing was run:')
+    assert 'seed_0 holds a finished run' in err and 'seed_1' not in err
+    assert (tmp_path / 'out/results.md').read_text() == 'earlier table' and len(calls) == 2
+    assert (run_dir / 'result.json').read_text() == json.dumps(state)
+    # A run folder written before settings were recorded is taken as is.
+    state.pop('settings')
+    (run_dir / 'result.json').write_text(json.dumps(state))
+    assert tool.do_run(str(config), 0, ['c=3'], out)['skipped']
+
+    # A run that failed before its first checkpoint starts again with the new settings.
+    for f in run_dir.iterdir():
+        f.unlink()
+    (run_dir / 'result.json').write_text(json.dumps(dict(
+        status='failed', train_s=9.0, settings=dict(options=['a=1'], config_sha256='x'))))
+    retried = tool.do_run(str(config), 0, ['a=2'], out)
+    assert calls[-2][-2:] == ['randomness.seed=0', 'a=2'] and '--resume' not in calls[-2]
+    assert retried['train_s'] == 1.0 and retried['settings']['options'] == ['a=2']
+    # A config that does not parse fails its own runs only.
+    bad = tmp_path / 'bad.py'
+    bad.write_text('model = dict(\n')
+    record = tool.do_run(str(bad), 0, [], out)
+    assert record['status'] == 'failed' and record['reason'].startswith(f'config {bad}: ')
+
+
 def _write_run(run_dir, attempts, config_text):
     """A run directory as mmengine leaves it: the dumped config and, per attempt (a resume
     starts a new one), ``vis_data/scalars.json``."""

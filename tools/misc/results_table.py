@@ -29,12 +29,18 @@ Outputs (rewritten atomically after every run, so they always describe what has 
   for the curves to flatten.
 
 Rerunning the same command skips finished runs (``result.json`` with status ``ok``), resumes an
-interrupted one from its last checkpoint (``--resume``) and retries failed ones. Per-run logs:
-``train.out`` / ``test.out`` in the run folder.
+interrupted one from its last checkpoint (``--resume``) and retries failed ones. A run folder is
+reused only with the settings it was made with (the ``--cfg-options`` and the merged config,
+recorded in ``result.json`` when the run starts): if ``OUT_DIR`` holds a finished or interrupted
+run made with others, the command runs nothing, changes nothing and says what differs (exit
+status 2), so a table never mixes budgets; pick another ``OUT_DIR``, or delete that run folder to
+redo it. A run that failed before its first checkpoint is retried with the new settings. Per-run
+logs: ``train.out`` / ``test.out`` in the run folder.
 """
 import argparse
 import csv
 import glob
+import hashlib
 import io
 import json
 import os
@@ -180,24 +186,78 @@ def save_state(run_dir: str, state: dict) -> None:
     write_text_atomic(osp.join(run_dir, 'result.json'), json.dumps(state, indent=1))
 
 
+def run_settings(cfg: Config, options: List[str]) -> dict:
+    """What a run folder is made with: a sha256 of the merged config (so an edited config, or
+    another config of the same file name, counts; comments do not) and the ``--cfg-options`` as
+    given."""
+    text = json.dumps(cfg.to_dict(), sort_keys=True, default=str)
+    return dict(options=list(options), config_sha256=hashlib.sha256(text.encode()).hexdigest())
+
+
+def settings_change(old: dict, new: dict) -> str:
+    """How ``new`` settings differ from ``old`` ones, in words; '' when they are the same."""
+    if old['options'] != new['options']:
+        then = [o for o in old['options'] if o not in new['options']]
+        now = [o for o in new['options'] if o not in old['options']]
+        if not then and not now:
+            return '--cfg-options given in another order'
+        return (f"--cfg-options differ (only then: {' '.join(then) or '-'}; "
+                f"only now: {' '.join(now) or '-'})")
+    if old['config_sha256'] != new['config_sha256']:
+        return 'the config differs'
+    return ''
+
+
+def run_dir_of(config: str, seed: int, out_dir: str) -> str:
+    return osp.join(out_dir, 'runs', run_name(config), f'seed_{seed}')
+
+
+def load_run_config(config: str, options: List[str]) -> Config:
+    cfg = Config.fromfile(config)
+    cfg.merge_from_dict(parse_cfg_options(options))
+    return cfg
+
+
+def reuse_problem(run_dir: str, state: dict, config: str, settings: dict) -> str:
+    """Why the run folder cannot serve ``settings``: it holds a finished or interrupted run
+    made with other ones (neither skipped, a stale result, nor resumed, a budget changed
+    halfway); '' when it can. Folders written before settings were recorded are taken as made
+    with the same ones."""
+    change = settings_change(state['settings'], settings) if 'settings' in state else ''
+    if not change or (state.get('status') != 'ok' and last_checkpoint(run_dir) is None):
+        return ''
+    done = 'finished' if state.get('status') == 'ok' else 'interrupted'
+    made_from = f" (made from {state['config']})" if state.get('config') != config else ''
+    return (f'{run_dir} holds a {done} run made with other settings{made_from}: {change}; use '
+            'another -o, or delete that folder to redo the run')
+
+
 def do_run(config: str, seed: int, options: List[str], out_dir: str) -> dict:
     """Train (or resume) and test one run; returns its result record (also in result.json)."""
-    run_dir = osp.join(out_dir, 'runs', run_name(config), f'seed_{seed}')
-    os.makedirs(run_dir, exist_ok=True)
+    run_dir = run_dir_of(config, seed, out_dir)
+    failed = dict(config=config, seed=seed, status='failed')
+    if not osp.isfile(config):
+        return dict(failed, reason=f'config not found: {config}')
+    try:
+        cfg = load_run_config(config, options)
+    except Exception as e:  # a config that does not parse fails its runs, not the others
+        return dict(failed, reason=f'config {config}: {type(e).__name__}: {e}'[:300])
+    settings = run_settings(cfg, options)
     state = load_state(run_dir)
+    problem = reuse_problem(run_dir, state, config, settings)
+    if problem:  # the folder is left as it is
+        return dict(failed, split=split_of(cfg), reason=problem)
     if state.get('status') == 'ok':
         state['skipped'] = True
         return state
-    state.update(config=config, seed=seed, status='running', reason='')
+    if state.get('settings', settings) != settings:
+        state = {}  # failed before its first checkpoint: start again with the new settings
+    os.makedirs(run_dir, exist_ok=True)
+    state.update(config=config, seed=seed, status='running', reason='', settings=settings,
+                 split=split_of(cfg))
     state.setdefault('train_s', 0.)
     state.setdefault('test_s', 0.)
-    if not osp.isfile(config):
-        state.update(status='failed', reason=f'config not found: {config}')
-        save_state(run_dir, state)
-        return state
-    cfg = Config.fromfile(config)
-    cfg.merge_from_dict(parse_cfg_options(options))
-    state['split'] = split_of(cfg)
+    save_state(run_dir, state)  # so an interrupted run knows what it was made with
     opts = [f'randomness.seed={seed}'] + list(options)
 
     train = [sys.executable, osp.join(ROOT, 'tools/train.py'), config, '--work-dir', run_dir,
@@ -373,7 +433,7 @@ def plot_curves(records: List[dict], out_dir: str, path: str, window: int = 5) -
         for i, config in enumerate(configs):
             for n, r in enumerate(r for r in records if r['config'] == config):
                 (its, losses), (val_its, values) = run_curves(
-                    osp.join(out_dir, 'runs', run_name(config), f"seed_{r['seed']}"), metric)
+                    run_dir_of(config, r['seed'], out_dir), metric)
                 style = dict(color=colours[i % len(colours)], alpha=0.9 if n == 0 else 0.5,
                              label=run_name(config) if n == 0 else None)
                 if len(its) >= window:
@@ -395,10 +455,30 @@ def plot_curves(records: List[dict], out_dir: str, path: str, window: int = 5) -
     write_bytes_atomic(path, buf.getvalue())
 
 
+def check_reuse(config: str, seed: int, options: List[str], out_dir: str) -> str:
+    """:func:`reuse_problem` of one job, before anything runs ('' for a config that is missing
+    or does not parse: :func:`do_run` reports those as failed runs)."""
+    run_dir = run_dir_of(config, seed, out_dir)
+    state = load_state(run_dir)
+    if 'settings' not in state:
+        return ''
+    try:
+        cfg = load_run_config(config, options)
+    except Exception:
+        return ''
+    return reuse_problem(run_dir, state, config, run_settings(cfg, options))
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
-    os.makedirs(args.out_dir, exist_ok=True)
     jobs = [(c, s) for c in args.configs for s in args.seeds]
+    problems = [p for p in (check_reuse(c, s, args.cfg_options, args.out_dir) for c, s in jobs)
+                if p]
+    if problems:  # a usage error: nothing is run and the tables already written stay as they are
+        print(f'error: {args.out_dir} holds runs made with other settings; nothing was run:\n  ' +
+              '\n  '.join(problems), file=sys.stderr)
+        return 2
+    os.makedirs(args.out_dir, exist_ok=True)
     records = []
     for k, (config, seed) in enumerate(jobs, 1):
         tag = f'[{k}/{len(jobs)}] {run_name(config)} seed {seed}'
