@@ -212,10 +212,17 @@ def run_dir_of(config: str, seed: int, out_dir: str) -> str:
     return osp.join(out_dir, 'runs', run_name(config), f'seed_{seed}')
 
 
-def load_run_config(config: str, options: List[str]) -> Config:
-    cfg = Config.fromfile(config)
-    cfg.merge_from_dict(parse_cfg_options(options))
-    return cfg
+def load_run_config(config: str, options: List[str]) -> Tuple[Optional[Config], str]:
+    """The merged config of a run, or None and why there is none (a config that is missing or
+    does not parse fails its own runs, not the others)."""
+    if not osp.isfile(config):
+        return None, f'config not found: {config}'
+    try:
+        cfg = Config.fromfile(config)
+        cfg.merge_from_dict(parse_cfg_options(options))
+    except Exception as e:
+        return None, f'config {config}: {type(e).__name__}: {e}'[:300]
+    return cfg, ''
 
 
 def reuse_problem(run_dir: str, state: dict, config: str, settings: dict) -> str:
@@ -236,12 +243,9 @@ def do_run(config: str, seed: int, options: List[str], out_dir: str) -> dict:
     """Train (or resume) and test one run; returns its result record (also in result.json)."""
     run_dir = run_dir_of(config, seed, out_dir)
     failed = dict(config=config, seed=seed, status='failed')
-    if not osp.isfile(config):
-        return dict(failed, reason=f'config not found: {config}')
-    try:
-        cfg = load_run_config(config, options)
-    except Exception as e:  # a config that does not parse fails its runs, not the others
-        return dict(failed, reason=f'config {config}: {type(e).__name__}: {e}'[:300])
+    cfg, reason = load_run_config(config, options)
+    if cfg is None:
+        return dict(failed, reason=reason)
     settings = run_settings(cfg, options)
     state = load_state(run_dir)
     problem = reuse_problem(run_dir, state, config, settings)
@@ -462,9 +466,8 @@ def check_reuse(config: str, seed: int, options: List[str], out_dir: str) -> str
     state = load_state(run_dir)
     if 'settings' not in state:
         return ''
-    try:
-        cfg = load_run_config(config, options)
-    except Exception:
+    cfg, _ = load_run_config(config, options)
+    if cfg is None:
         return ''
     return reuse_problem(run_dir, state, config, run_settings(cfg, options))
 
