@@ -18,21 +18,18 @@ def _mmseg_scope_and_seed():
 
 
 def _tiny_csunet_cfg(num_classes: int = 3, cnn: str = 'resnet18') -> dict:
-    """A small CS-UNet (EncoderDecoder) for fast tests: embed 32, one block per stage."""
+    """A small CS-UNet (``CSUNet`` segmentor) for fast tests: embed 32, one block per stage. The
+    decoder's widths, depths, heads and drop-path rate are derived from the encoder at build."""
     from mmengine.config import Config
     cfg = Config.fromfile(str(REPO_ROOT / 'configs/_base_/models/csunet.py'))
     model = cfg.model
     model.backbone.swin.update(
         embed_dims=32, depths=(1, 1, 1, 1), num_heads=(1, 2, 4, 8), drop_path_rate=0.)
-    model.backbone.cnn.model_name = cnn
-    from csunet.models import TimmCNN
-    cnn_channels = TimmCNN(cnn).out_channels if cnn else []
-    if not cnn:
+    if cnn:
+        model.backbone.cnn.model_name = cnn
+    else:
         model.backbone.cnn = None
-    model.decode_head.update(
-        in_channels=[32, 64, 128, 256] + cnn_channels, channels=32, decoder_depths=(1, 1, 1),
-        num_heads=(4, 2, 1), drop_path_rate=0., bottleneck_depth=1,
-        num_classes=num_classes)
+    model.decode_head.num_classes = num_classes
     return model
 
 

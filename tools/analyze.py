@@ -40,6 +40,9 @@ defaults and why:
              pixel's label comes mostly from the window where it is far from the edge and no
              seam shows. Images no larger than the window are segmented whole.
   --device   cuda when a GPU is available, else cpu.
+  --scale    1: the model sees the pixels as they are. A config whose test pipeline resizes the
+             images (a Resize step) was trained at another resolution: give the factor it
+             applied to the training images (the tool says so when it finds one).
   --intensity dtype: 16-bit images are scaled over the full 0-65535 range, as the NASA
              converter did for the training images (same grey levels for every image);
              'stretch' maps the 0.1-99.9 percentiles to 0-255 (e.g. 12-bit data in 16-bit files).
@@ -73,6 +76,10 @@ def parse_args(argv=None):
                    help='window height [width] in pixels (default: see below)')
     p.add_argument('--overlap', type=int, metavar='PX', help='minimum window overlap in pixels')
     p.add_argument('--batch-size', type=int, default=1, help='windows per forward pass')
+    p.add_argument('--scale', type=float, default=1.0,
+                   help='resize factor for a model trained on resized images, e.g. 0.25 for '
+                   'configs/cpu_budget/*_ebc1-256x256.py (1024 px images seen at 256 px); '
+                   'masks and measurements stay at the input\'s resolution (default 1)')
     p.add_argument('--intensity', choices=('dtype', 'stretch'), default='dtype',
                    help='16-bit to 8-bit conversion (default dtype; see below)')
     p.add_argument('--keep-data-bar', action='store_true',
@@ -85,6 +92,8 @@ def parse_args(argv=None):
         p.error('segmenting images needs --config and --checkpoint (or --masks)')
     if args.pixel_size is not None and not args.pixel_size > 0:
         p.error('--pixel-size must be > 0')
+    if not args.scale > 0:
+        p.error('--scale must be > 0')
     if args.window and len(args.window) > 2:
         p.error('--window takes one or two values')
     return args
@@ -265,13 +274,21 @@ def main(argv=None) -> int:
                                  else [DEFAULT_WINDOW])
         window = (window[0], window[-1])
         overlap = args.overlap if args.overlap is not None else min(window) // 4
+        resize = [step for step in cfg.test_dataloader.dataset.get('pipeline', [])
+                  if step.get('type') == 'Resize']
+        if resize and args.scale == 1:
+            print(f'analyze: warning: {args.config} resizes its test images '
+                  f'({dict(resize[0])}); pass --scale with the factor it applied to the '
+                  f'training images, else the model sees another resolution than it was '
+                  f'trained at', file=sys.stderr)
         try:
-            segmenter = TiledSegmenter(model, window, overlap, args.batch_size)
+            segmenter = TiledSegmenter(model, window, overlap, args.batch_size, args.scale)
         except ValueError as err:
             print(f'analyze: error: {err}', file=sys.stderr)
             return 2
         print(f'analyze: {len(inputs)} image(s) on {device}, classes {class_names}, '
-              f'window {window[0]}x{window[1]}, overlap >= {overlap} px')
+              f'window {window[0]}x{window[1]}, overlap >= {overlap} px'
+              + (f', images resized by {args.scale:g}' if args.scale != 1 else ''))
     roles = class_roles(class_names)
 
     summary_rows, pictures = [], []

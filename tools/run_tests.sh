@@ -4,6 +4,6 @@
 # `tests/test_datasets`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source tools/setup_env.sh tests optional
+source tools/setup_env.sh tests optional lint
 # pytest.ini sets testpaths = tests, so test paths given here narrow the run instead of adding to it.
 exec "$PYTHON_BIN" -m pytest "$@"

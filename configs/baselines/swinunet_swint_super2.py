@@ -6,5 +6,5 @@ _base_ = [
 ]
 model = dict(
     backbone=dict(cnn=None),
-    decode_head=dict(in_channels=[96, 192, 384, 768], num_classes=3),
+    decode_head=dict(num_classes=3),
     test_cfg=_base_.model_test_cfg)

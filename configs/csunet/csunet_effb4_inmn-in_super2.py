@@ -11,10 +11,11 @@ _base_ = [
     '../_base_/pretraining/cnn_imagenet_micronet.py',
     '../_base_/pretraining/swin_imagenet.py',
 ]
+# The decoder's widths, depths, heads and drop-path rate follow the encoder (CSUNet segmentor).
 model = dict(
     backbone=dict(
         swin=dict(
-            depths=_base_.swin_variant,
+            arch=_base_.swin_variant,
             init_cfg=dict(
                 _base_.swin_init_cfg,
                 checkpoint='checkpoints/swin_original_imagenet.pth',
@@ -25,10 +26,6 @@ model = dict(
                 _base_.cnn_init_cfg,
                 checkpoint='checkpoints/cnn_efficientnet_b4_imagenet_micronet.pth',
                 _delete_=True))),
-    decode_head=dict(
-        # Swin-T widths + TimmCNN('tf_efficientnet_b4').out_channels (timm feature_info)
-        in_channels=[96, 192, 384, 768, 32, 56, 160, 448],
-        decoder_depths=_base_.swin_variant,
-        num_classes=3),
+    decode_head=dict(num_classes=3),
     # whole or slide inference: the dataset fragment's
     test_cfg=_base_.model_test_cfg)

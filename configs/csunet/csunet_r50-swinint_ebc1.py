@@ -11,18 +11,15 @@ _base_ = [
     '../_base_/pretraining/cnn_none.py',
     '../_base_/pretraining/swin_none.py',
 ]
+# The decoder's widths, depths, heads and drop-path rate follow the encoder (CSUNet segmentor).
 model = dict(
     backbone=dict(
         swin=dict(
-            depths=_base_.swin_variant,
+            arch=_base_.swin_variant,
             init_cfg=_base_.swin_init_cfg),
         cnn=dict(
             model_name=_base_.cnn_model_name,
             init_cfg=_base_.cnn_init_cfg)),
-    decode_head=dict(
-        # Swin-T widths + TimmCNN('resnet50').out_channels (timm feature_info)
-        in_channels=[96, 192, 384, 768, 256, 512, 1024, 2048],
-        decoder_depths=_base_.swin_variant,
-        num_classes=2),
+    decode_head=dict(num_classes=2),
     # whole or slide inference: the dataset fragment's
     test_cfg=_base_.model_test_cfg)

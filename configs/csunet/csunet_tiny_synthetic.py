@@ -7,13 +7,10 @@ _base_ = [
 ]
 model = dict(
     backbone=dict(
-        swin=dict(depths='intermediate', drop_path_rate=0.1),
+        # The decoder follows (CSUNet segmentor): depths (2, 2, 2), drop_path_rate 0.1.
+        swin=dict(arch='intermediate', drop_path_rate=0.1),
         cnn=dict(model_name='resnet18')),
-    decode_head=dict(
-        in_channels=[96, 192, 384, 768, 64, 128, 256, 512],
-        decoder_depths='intermediate',
-        drop_path_rate=0.1,  # the encoder's (mirrored schedule)
-        num_classes=3))
+    decode_head=dict(num_classes=3))
 
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3,
                                                          weight_decay=0.01))

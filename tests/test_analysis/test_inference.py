@@ -111,3 +111,26 @@ def test_tiny_csunet_through_its_own_preprocessor(tiny_csunet_cfg):
     with torch.no_grad():
         ref = model.encode_decode(data['inputs'], [meta]).argmax(1)[0].numpy()
     assert np.array_equal(whole, ref)
+
+
+def test_scale_segments_the_resized_image_and_returns_the_input_size():
+    """scale=0.25 (a model trained at 1/4 resolution): the model sees the image resized by 1/4
+    (mmcv's rounding), and the labels, from the probabilities resized back, have the input's
+    size and equal the full-resolution labels where the image is locally constant."""
+    img = np.zeros((400, 260, 3), np.uint8)
+    img[:, :130] = (20, 200, 90)  # two flat halves: the labels must split at column 130
+    img[:, 130:] = (230, 10, 160)
+    model = _PixelModel().eval()
+    full = TiledSegmenter(model, window=512)(img)
+    assert full[0, 0] != full[0, -1]  # the model tells the halves apart
+    seg = TiledSegmenter(model, window=64, overlap=16, scale=0.25)
+    model.calls.clear()
+    labels = seg(img)
+    assert labels.shape == (400, 260) and labels.dtype == np.uint8
+    assert seg.scaled_size(400, 260) == (100, 65)
+    assert all(h <= 64 and w <= 64 for *_, h, w in model.calls)
+    assert seg.num_windows(400, 260) == sum(c[0] for c in model.calls)
+    # Away from the boundary (bilinear resizing blurs it over a few pixels) the labels agree.
+    assert (labels[:, :120] == full[:, :120]).all() and (labels[:, 140:] == full[:, 140:]).all()
+    with pytest.raises(ValueError, match='scale'):
+        TiledSegmenter(model, scale=0)

@@ -98,16 +98,16 @@ def check_leaf(cfg, build=True):
     backbone = cfg.model.backbone
     if backbone.type == 'CSUNetEncoder':
         cnn = backbone.get('cnn')
-        cnn_channels = []
         if cnn is not None:
             enc = next((n for n, e in EXP.ENCODERS.items()
                         if cnn.model_name in (n, e.converted)), None)
             assert enc is not None, cnn.model_name
-            cnn_channels = EXP.cnn_channels(cnn.model_name)
-        assert list(head.in_channels) == EXP.SWIN_CHANNELS + cnn_channels
-        # One Swin variant name for both: the decoder mirrors the encoder it names.
-        assert backbone.swin.depths == head.decoder_depths
-        assert backbone.swin.depths in EXP.SWIN_VARIANTS
+        # One Swin variant name; the decoder's mirror of it is derived by the CSUNet segmentor,
+        # so a leaf repeats none of it.
+        variant = backbone.swin.arch
+        assert variant in EXP.SWIN_VARIANTS
+        assert not {'in_channels', 'decoder_depths', 'num_heads', 'drop_path_rate',
+                    'channels'} & set(head), 'the leaf sets decoder values the encoder derives'
         for branch, sub in (('swin', backbone.swin), ('cnn', cnn)):
             init = sub.get('init_cfg') if sub is not None else None
             if init is None:
@@ -120,10 +120,13 @@ def check_leaf(cfg, build=True):
                 # Pretrained CNN files come from micronet2timm.py, in its timm model's layout.
                 assert cnn.model_name == EXP.ENCODERS[enc].converted
             else:
-                assert m['variant'] == backbone.swin.depths
+                assert m['variant'] == variant
                 assert ('microlite' in m['pre']) == (init.get('prefix') == 'backbone.swin.')
+    if backbone.type == 'CSUNetEncoder':
+        # The segmentor that derives the decoder from the encoder and checks what a leaf sets.
+        assert cfg.model.type == 'CSUNet'
     if build:
-        assert _build_once(cfg.model) == 'EncoderDecoder'
+        assert _build_once(cfg.model) == cfg.model.type
 
 
 def test_leaf_configs_exist():
@@ -139,7 +142,7 @@ def test_leaf_config_builds(path):
     cfg = Config.fromfile(str(path))
     exp = generated_experiment(path) if path.parent.name == 'csunet' else None
     if path.parent.name == 'csunet' and exp is None:  # hand-written: parsed and built only
-        assert _build_once(cfg.model) == 'EncoderDecoder'
+        assert _build_once(cfg.model) == cfg.model.type
         return
     check_leaf(cfg)
     if exp is not None:
@@ -171,7 +174,7 @@ def test_csunet_r50_super3_is_the_usage_config():
     cfg = Config.fromfile(str(REPO_ROOT / 'configs/csunet/csunet_r50_super3.py'))
     assert cfg.model.backbone.cnn.model_name == 'resnet50'
     assert cfg.model.backbone.cnn.init_cfg is None and cfg.model.backbone.swin.init_cfg is None
-    assert cfg.model.backbone.swin.depths == 'original'
+    assert cfg.model.backbone.swin.arch == 'original'
     assert cfg.train_dataloader.dataset.data_root.endswith('super3')
     assert any(h.type == 'TwoPhaseEarlyStopHook' for h in cfg.custom_hooks)
 
@@ -184,7 +187,92 @@ def test_fragments_cover_axes():
         assert frag.cnn_model_name == name
         # the timm model micronet2timm.py emits (csunet.models.utils.cnn_convert.TIMM_NAMES)
         assert frag.cnn_converted_model_name == enc.converted
-        assert 'cnn_channels' not in frag  # widths come from timm (experiments.cnn_channels)
+        assert 'cnn_channels' not in frag  # widths come from timm, through the built encoder
+    for variant in EXP.SWIN_VARIANTS:
+        frag = Config.fromfile(str(base / f'swin/{variant}.py'))
+        assert frag.swin_variant == variant
+    for branch, pres in (('cnn', EXP.CNN_PRETRAININGS), ('swin', EXP.SWIN_PRETRAININGS)):
+        for pre in pres:
+            frag = Config.fromfile(str(base / f'pretraining/{branch}_{pre}.py'))
+            init = frag[f'{branch}_init_cfg']
+            if pre == 'none':
+                assert init is None
+            else:
+                assert init.type == 'Pretrained' and init.checkpoint is None  # set by the leaf
+    for ds in EXP.DATASETS:
+        frag = Config.fromfile(str(base / f'datasets/{ds}.py'))
+        # the inference mode is the data set's: EBC's 1024x1024 images slide in 512 windows
+        slide = dict(mode='slide', crop_size=(512, 512), stride=(256, 256))
+        assert frag.model_test_cfg == (slide if ds.startswith('ebc') else dict(mode='whole'))
+
+
+def test_experiments_list_and_names():
+    exps = EXP.all_experiments()
+    assert len(exps) == 20 * 4 * 2 * 4 * 8
+    assert len({e.name for e in exps}) == len(exps)
+    out = subprocess.run([sys.executable, str(REPO_ROOT / 'tools/misc/experiments.py'), 'list',
+                          '--count'], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str(len(exps))
+
+
+def test_experiments_write_rejects_unknown(tmp_path):
+    out = subprocess.run([sys.executable, str(REPO_ROOT / 'tools/misc/experiments.py'), 'write',
+                          '--encoder', 'resnet5', '--dataset', 'super9', '-o', str(tmp_path)],
+                         capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "unknown encoder 'resnet5'" in out.stderr and 'seresnext50_32x4d' in out.stderr
+    assert "unknown dataset 'super9'" in out.stderr and 'ebc3_heldout' in out.stderr
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize('axes', [
+    ('mobilenetv2_100', 'imagenet', 'intermediate', 'imagenet_microlite', 'ebc3_heldout'),
+    ('efficientnet_b1', 'micronet', 'original', 'none', 'super4'),
+    ('vgg13_bn', 'none', 'intermediate', 'imagenet', 'ebc2'),
+])
+def test_experiments_write_parses_and_builds(tmp_path, axes):
+    encoder, cnn_pre, swin, swin_pre, dataset = axes
+    out_dir = tmp_path / 'deep' / 'dir'  # _base_ paths are relative to the output dir
+    cmd = [sys.executable, str(REPO_ROOT / 'tools/misc/experiments.py'), 'write', '--encoder',
+           encoder, '--cnn-pretrain', cnn_pre, '--swin', swin, '--swin-pretrain', swin_pre,
+           '--dataset', dataset, '-o', str(out_dir)]
+    subprocess.run(cmd, check=True, capture_output=True)
+    files = list(out_dir.glob('*.py'))
+    assert len(files) == 1 and not list(out_dir.glob('.*'))  # no temporary left
+    cfg = Config.fromfile(str(files[0]))
+    check_leaf(cfg)
+    # Writing again is a no-op; a different existing file needs --force.
+    subprocess.run(cmd, check=True, capture_output=True)
+    files[0].write_text('# edited\n')
+    assert subprocess.run(cmd, capture_output=True).returncode == 1
+    assert subprocess.run(cmd + ['--force'], capture_output=True).returncode == 0
+
+
+@pytest.mark.slow
+def test_every_encoder_of_the_grid_gives_the_decoder_its_widths():
+    """The CSUNet segmentor derives the decoder's inputs from the encoder: every CNN of the grid
+    (and the timm model its converter emits) yields maps at strides 4/8/16/32 (on the meta device:
+    no weights, no memory)."""
+    import torch
+
+    from csunet.models import TimmCNN
+    for name, enc in EXP.ENCODERS.items():
+        for model_name in dict.fromkeys([name, enc.converted]):
+            with torch.device('meta'):
+                cnn = TimmCNN(model_name)
+            assert len(cnn.out_channels) == 4, model_name
+            assert list(cnn.out_strides) == [4, 8, 16, 32], model_name
+
+
+def test_fragments_cover_axes():
+    base = REPO_ROOT / 'configs/_base_'
+    assert {p.stem for p in ENCODER_FRAGMENTS} == set(EXP.ENCODERS)
+    for name, enc in EXP.ENCODERS.items():
+        frag = Config.fromfile(str(base / f'encoders/{name}.py'))
+        assert frag.cnn_model_name == name
+        # the timm model micronet2timm.py emits (csunet.models.utils.cnn_convert.TIMM_NAMES)
+        assert frag.cnn_converted_model_name == enc.converted
+        assert 'cnn_channels' not in frag  # widths come from timm, through the built encoder
     for variant in EXP.SWIN_VARIANTS:
         frag = Config.fromfile(str(base / f'swin/{variant}.py'))
         assert frag.swin_variant == variant

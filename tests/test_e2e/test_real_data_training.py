@@ -26,9 +26,7 @@ model = dict(
         swin=dict(embed_dims=32, depths=(1, 1, 1, 1), num_heads=(1, 2, 4, 8),
                   drop_path_rate=0.0),
         cnn=dict(model_name='resnet18')),
-    decode_head=dict(
-        in_channels=[32, 64, 128, 256, 64, 128, 256, 512], channels=32,
-        decoder_depths=(1, 1, 1), num_heads=(4, 2, 1), drop_path_rate=0.0, num_classes=3))
+    decode_head=dict(num_classes=3))  # the rest follows the encoder (CSUNet)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),

@@ -26,13 +26,11 @@ They set namespaced variables instead (``model_test_cfg``, ``cnn_model_name``, `
 concrete file (``checkpoints/cnn_{encoder}_{pretraining}.pth``,
 ``checkpoints/swin_{variant}_{pretraining}.pth``), documented in the pretraining fragments.
 
-Written here, not in a fragment: the decoder's ``in_channels`` (Swin-T widths, then the CNN's at
-strides 4/8/16/32), computed from timm's ``feature_info`` (``TimmCNN(name).out_channels``, built
-on the meta device: no weights, no memory); a config file cannot compute it without building the
-model at parse time. Where each fact lives: ``configs/README.md``.
+Not written anywhere: the decoder's ``in_channels`` (Swin-T widths, then the CNN's at strides
+4/8/16/32), depths, heads and drop-path rate; the ``CSUNet`` segmentor derives them from the built
+encoder. Where each fact lives: ``configs/README.md``.
 """
 import argparse
-import functools
 import itertools
 import os
 import sys
@@ -43,7 +41,6 @@ from csunet.models.backbones.swin_resmlp import SWIN_DEPTHS
 from csunet.models.utils.cnn_convert import timm_name_for
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SWIN_CHANNELS = [96, 192, 384, 768]
 
 
 class Encoder(NamedTuple):
@@ -79,17 +76,6 @@ ENCODERS: Dict[str, Encoder] = {
     'efficientnet_b4': Encoder('effb4', 'efficientnet-b4'),
     'efficientnet_b5': Encoder('effb5', 'efficientnet-b5'),
 }
-
-
-@functools.lru_cache(maxsize=None)
-def cnn_channels(model_name: str) -> List[int]:
-    """``TimmCNN(model_name).out_channels`` (timm's ``feature_info`` at strides 4/8/16/32), built
-    on the meta device (no weights are allocated)."""
-    import torch
-
-    from csunet.models.backbones.timm_cnn import TimmCNN
-    with torch.device('meta'):
-        return list(TimmCNN(model_name).out_channels)
 
 
 #: Header line that marks a leaf config as this generator's output (hand-written leaves lack it).
@@ -163,12 +149,10 @@ def render(exp: Experiment, out_dir: str = 'configs/csunet') -> str:
                            os.path.abspath(out_dir)).replace(os.sep, '/')
     enc = ENCODERS[exp.encoder]
     num_classes = DATASETS[exp.dataset]
-    cnn_name, cnn_model = '_base_.cnn_model_name', exp.encoder
+    cnn_name = '_base_.cnn_model_name'
     if exp.cnn_pretrain != 'none':
         # Pretrained CNN files come from micronet2timm.py, in the layout of its timm model.
-        cnn_name, cnn_model = '_base_.cnn_converted_model_name', enc.converted
-    in_channels = SWIN_CHANNELS + cnn_channels(cnn_model)
-
+        cnn_name = '_base_.cnn_converted_model_name'
     def init(branch: str, checkpoint: Optional[str]) -> str:
         if checkpoint is None:
             return f'init_cfg=_base_.{branch}_init_cfg'
@@ -191,19 +175,16 @@ _base_ = [
     '{base}/pretraining/cnn_{exp.cnn_pretrain}.py',
     '{base}/pretraining/swin_{exp.swin_pretrain}.py',
 ]
+# The decoder's widths, depths, heads and drop-path rate follow the encoder (CSUNet segmentor).
 model = dict(
     backbone=dict(
         swin=dict(
-            depths=_base_.swin_variant,
+            arch=_base_.swin_variant,
             {init('swin', exp.swin_checkpoint)}),
         cnn=dict(
             model_name={cnn_name},
             {init('cnn', exp.cnn_checkpoint)})),
-    decode_head=dict(
-        # Swin-T widths + TimmCNN('{cnn_model}').out_channels (timm feature_info)
-        in_channels={in_channels},
-        decoder_depths=_base_.swin_variant,
-        num_classes={num_classes}),
+    decode_head=dict(num_classes={num_classes}),
     # whole or slide inference: the dataset fragment's
     test_cfg=_base_.model_test_cfg)
 '''

@@ -16,32 +16,22 @@ data_preprocessor = dict(
     size_divisor=32)
 
 model = dict(
-    type='EncoderDecoder',
+    # mmseg's EncoderDecoder that derives the decoder's mirrored settings from the encoder at
+    # build time (and refuses a config where they disagree): see csunet.models.CSUNet.
+    type='CSUNet',
     data_preprocessor=data_preprocessor,
     backbone=dict(
         type='CSUNetEncoder',
-        swin=dict(
-            embed_dims=96,
-            patch_size=4,
-            depths='original',  # SWIN_DEPTHS: (2, 2, 6, 2)
-            num_heads=(3, 6, 12, 24),
-            window_size=8,
-            drop_path_rate=0.2,
-            init_cfg=None),
+        # The Swin-T variant (csunet.models.backbones.SWIN_ARCHS): embed dims 96, depths
+        # (2, 2, 6, 2), heads (3, 6, 12, 24), window 8, drop_path_rate 0.2; any of them can be
+        # overridden here, the decoder follows.
+        swin=dict(arch='original', patch_size=4, init_cfg=None),
         cnn=dict(model_name='resnet50', init_cfg=None)),
     decode_head=dict(
         type='SwinExpandDecoder',
-        # Swin widths, then the CNN's (resnet50); CSUNetEncoder.out_channels gives them.
-        in_channels=[96, 192, 384, 768, 256, 512, 1024, 2048],
-        channels=96,
-        # The encoder's Swin variant: the decoder mirrors its stages 2, 1, 0 (Swin-Unet), so
-        # (6, 2, 2) here; blocks can be initialised from the encoder's.
-        decoder_depths='original',
-        num_heads=(12, 6, 3),
-        window_size=8,
-        # The encoder's rate: the decoder reuses the encoder's stochastic-depth schedule mirrored
-        # (stride 16 <- stage 2, 8 <- 1, 4 <- 0), as the official CS-UNet / Swin-Unet do.
-        drop_path_rate=0.2,
+        # Derived from the encoder by CSUNet: in_channels (Swin widths, then the CNN's),
+        # channels, decoder_depths and num_heads (encoder stages 2, 1, 0 mirrored, Swin-Unet),
+        # bottleneck_depth, window_size and drop_path_rate (the encoder's schedule, mirrored).
         dropout_ratio=0.,
         num_classes=3,
         align_corners=False,

@@ -14,6 +14,12 @@ Memory: windows are processed one row of windows at a time; only the rows of the
 covered by a later window are kept as float32 sums, i.e. ``num_classes x (window + stride) x W``
 floats, plus the uint8 image and label map. A 4096x4096 image with 3 classes and 512 windows
 holds ~50 MB of sums.
+
+Scale (``scale`` != 1, for a model trained on resized images, e.g. EBC-1 at 1/4 scale): the image
+is resized by ``scale`` (bilinear, as mmcv's ``Resize``), segmented as above, and the blended
+class probabilities are resized back to the image's size (bilinear, as mmseg resizes logits to
+``ori_shape``) before the argmax, so the label map has the input's size. Then the probability map
+is held whole: ``num_classes x H x W`` floats at the input's size.
 """
 import math
 from typing import Callable, List, Optional, Sequence, Tuple, Union
@@ -53,10 +59,16 @@ class TiledSegmenter:
         window (int | tuple[int, int]): window ``(height, width)`` in pixels.
         overlap (int): minimum overlap of neighbouring windows in pixels (< window).
         batch_size (int): windows per forward pass.
+        scale (float): resize factor applied to the image before segmentation (the model's
+            training resolution relative to the input's); the labels come back at the input's
+            size.
     """
 
     def __init__(self, model, window: Union[int, Sequence[int]] = 512, overlap: int = 128,
-                 batch_size: int = 1) -> None:
+                 batch_size: int = 1, scale: float = 1.0) -> None:
+        if not scale > 0:
+            raise ValueError(f'scale must be > 0, got {scale}')
+        self.scale = float(scale)
         if isinstance(window, int):
             window = (window, window)
         self.window = (int(window[0]), int(window[1]))
@@ -71,6 +83,12 @@ class TiledSegmenter:
         #: rows of float sums held at once during the last call (the memory bound, tested)
         self.max_buffer_rows = 0
 
+    def scaled_size(self, height: int, width: int) -> Tuple[int, int]:
+        """The ``(height, width)`` the model sees (mmcv's rounding of a rescale)."""
+        if self.scale == 1:
+            return height, width
+        return (max(1, int(height * self.scale + 0.5)), max(1, int(width * self.scale + 0.5)))
+
     def grid(self, height: int, width: int) -> Tuple[List[int], List[int], int, int]:
         """``(row starts, column starts, window height, window width)`` for an image."""
         th, tw = min(self.window[0], height), min(self.window[1], width)
@@ -78,7 +96,7 @@ class TiledSegmenter:
                 window_starts(width, tw, self.overlap if tw < width else 0), th, tw)
 
     def num_windows(self, height: int, width: int) -> int:
-        ys, xs, _, _ = self.grid(height, width)
+        ys, xs, _, _ = self.grid(*self.scaled_size(height, width))
         return len(ys) * len(xs)
 
     @torch.no_grad()
@@ -109,20 +127,51 @@ class TiledSegmenter:
             raise ValueError(f'expected a uint8 (H, W, 3) image, got {image.dtype} '
                              f'{image.shape}')
         height, width = image.shape[:2]
+        if self.scale == 1:
+            labels = np.empty((height, width), np.uint8)
+
+            def emit(top: int, sums: np.ndarray) -> None:
+                labels[top:top + sums.shape[1]] = sums[:-1].argmax(axis=0)
+
+            self._blend(image, progress, emit)
+            return labels
+        import cv2
+        import torch.nn.functional as F
+        h, w = self.scaled_size(height, width)
+        small = cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR)
+        probs = None
+
+        def keep(top: int, sums: np.ndarray) -> None:
+            nonlocal probs
+            if probs is None:
+                probs = np.empty((sums.shape[0] - 1, h, w), np.float32)
+            probs[:, top:top + sums.shape[1]] = sums[:-1] / sums[-1:]
+
+        self._blend(small, progress, keep)
+        full = F.interpolate(torch.from_numpy(probs)[None], size=(height, width),
+                             mode='bilinear', align_corners=False)[0]
+        return full.argmax(dim=0).to(torch.uint8).numpy()
+
+    def _blend(self, image: np.ndarray, progress: Optional[Callable[[int], None]],
+               emit: Callable[[int, np.ndarray], None]) -> None:
+        """Blend the windows of ``image``; ``emit(top, sums)`` receives each block of final rows
+        as ``(C + 1, rows, W)`` float32: the weighted class-probability sums, then the weight
+        sum."""
+        height, width = image.shape[:2]
         ys, xs, th, tw = self.grid(height, width)
         weights = torch.from_numpy(blend_weights(th, tw, self.overlap))
-        labels = np.empty((height, width), np.uint8)
         acc: Optional[np.ndarray] = None  # weighted sums of rows [top, top + acc.shape[1])
         top = 0
         self.max_buffer_rows = 0
         for y0 in ys:
             if acc is not None and y0 > top:  # rows above y0 are final: no later window
-                labels[top:y0] = acc[:, :y0 - top].argmax(axis=0)
+                emit(top, acc[:, :y0 - top])
                 acc = acc[:, y0 - top:]
                 top = y0
             for b in range(0, len(xs), self.batch_size):
                 batch_xs = xs[b:b + self.batch_size]
                 probs = self.probabilities([image[y0:y0 + th, x0:x0 + tw] for x0 in batch_xs])
+                probs = torch.cat([probs, torch.ones_like(probs[:, :1])], dim=1)
                 probs = (probs * weights).numpy()
                 if acc is None:
                     acc = np.zeros((probs.shape[1], th, width), np.float32)
@@ -135,5 +184,4 @@ class TiledSegmenter:
                 self.max_buffer_rows = max(self.max_buffer_rows, acc.shape[1])
                 if progress is not None:
                     progress(len(batch_xs))
-        labels[top:] = acc.argmax(axis=0)
-        return labels
+        emit(top, acc)

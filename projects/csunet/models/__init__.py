@@ -2,5 +2,6 @@
 from .backbones import CSUNetEncoder, SwinResMLP, TimmCNN
 from .decode_heads import SwinExpandDecoder
 from .losses import BCEDiceLoss
+from .segmentors import CSUNet
 
-__all__ = ['BCEDiceLoss', 'CSUNetEncoder', 'SwinExpandDecoder', 'SwinResMLP', 'TimmCNN']
+__all__ = ['BCEDiceLoss', 'CSUNet', 'CSUNetEncoder', 'SwinExpandDecoder', 'SwinResMLP', 'TimmCNN']

@@ -192,7 +192,11 @@ def test_mmpretrain_to_csunet_loads_into_model(tiny_csunet_cfg, tmp_path):
 
     cfg = tiny_csunet_cfg(cnn=None)
     cfg.backbone.swin.update(depths=depths)
-    cfg.decode_head.update(decoder_depths=decoder_depths)
+    # A decoder deeper than the encoder's mirror at stride 16 (3 blocks vs 2): CSUNet refuses it,
+    # the plain EncoderDecoder assembles it.
+    cfg.type = 'EncoderDecoder'
+    cfg.decode_head.update(in_channels=[32, 64, 128, 256], channels=32, num_heads=(4, 2, 1),
+                           decoder_depths=decoder_depths, bottleneck_depth=2, drop_path_rate=0.)
     model = MODELS.build(cfg)
     model.init_weights()
     load_checkpoint(model, path, map_location='cpu', strict=False)  # what `load_from` does

@@ -1,5 +1,5 @@
 """The Swin-T branch of CS-UNet: Swin Transformer with ResMLP feed-forward networks."""
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.model import BaseModule
@@ -10,8 +10,32 @@ from torch import nn
 from ..layers import PatchMerging, SwinResMLPStage
 from .pretrained_mixin import PretrainedBranchMixin
 
-#: Named depth variants of the paper.
-SWIN_DEPTHS = {'original': (2, 2, 6, 2), 'intermediate': (2, 2, 2, 2)}
+#: The Swin-T variants of the paper, one row each (mmpretrain's ``arch_zoo`` convention). The
+#: decoder's depths and heads are not listed: they mirror the encoder's stages 2, 1, 0 (Swin-Unet),
+#: see :func:`swin_unet_decoder_arch`, which the ``CSUNet`` segmentor applies at build time.
+#: ``window_size`` 8 tiles the paper's 512² crops (512 / 32 = 16) and NASA's 1024² images.
+SWIN_ARCHS: Dict[str, Dict[str, Any]] = {
+    'original': dict(embed_dims=96, depths=(2, 2, 6, 2), num_heads=(3, 6, 12, 24), window_size=8,
+                     drop_path_rate=0.2),
+    'intermediate': dict(embed_dims=96, depths=(2, 2, 2, 2), num_heads=(3, 6, 12, 24),
+                         window_size=8, drop_path_rate=0.2),
+}
+
+#: Blocks per stage of each variant (a view of :data:`SWIN_ARCHS`).
+SWIN_DEPTHS = {name: arch['depths'] for name, arch in SWIN_ARCHS.items()}
+
+
+def resolve_arch(arch: Union[str, Dict[str, Any]]) -> Dict[str, Any]:
+    """A row of :data:`SWIN_ARCHS` by name, or a dict holding the same keys."""
+    if isinstance(arch, str):
+        if arch not in SWIN_ARCHS:
+            raise KeyError(f'arch={arch!r}: use one of {sorted(SWIN_ARCHS)} or a dict')
+        return dict(SWIN_ARCHS[arch])
+    missing = set(SWIN_ARCHS['original']) - set(arch)
+    if missing:
+        raise KeyError(f'arch dict lacks {sorted(missing)}')
+    return dict(arch)
+
 
 def resolve_depths(depths: Union[str, Sequence[int]]) -> Tuple[int, ...]:
     """Blocks per stage: a variant name of :data:`SWIN_DEPTHS`, or the depths themselves."""
@@ -26,6 +50,22 @@ def mirrored_decoder_depths(depths: Union[str, Sequence[int]]) -> Tuple[int, ...
     """Swin-Unet's decoder depths for an encoder: its stages S-2 .. 0, in that order (the decoder
     runs from stride 16 up), e.g. ``'original'`` (2, 2, 6, 2) -> (6, 2, 2)."""
     return tuple(resolve_depths(depths)[-2::-1])
+
+
+def swin_unet_decoder_arch(encoder: 'SwinResMLP') -> Dict[str, Any]:
+    """The :class:`SwinExpandDecoder` arguments that must agree with a built Swin encoder.
+
+    Swin-Unet's decoder mirrors the encoder: width ``channels`` = the encoder's C, blocks and heads
+    of encoder stages 2, 1, 0 at strides 16, 8, 4, the same window, and the encoder's
+    stochastic-depth schedule (``drop_path_rate`` and the bottleneck's depth define it).
+    """
+    return dict(
+        channels=encoder.embed_dims,
+        decoder_depths=tuple(encoder.depths[-2::-1]),
+        num_heads=tuple(encoder.num_heads[-2::-1]),
+        bottleneck_depth=encoder.depths[-1],
+        window_size=encoder.window_size,
+        drop_path_rate=encoder.drop_path_rate)
 
 
 #: What the Swin branch returns at the first S-1 strides (the last stage always gives its
@@ -64,10 +104,13 @@ class SwinResMLP(PretrainedBranchMixin, BaseModule):
     modes, as Microsoft's classifier and Swin-Unet do.
 
     Args:
+        arch: A variant of :data:`SWIN_ARCHS` (``'original'``: depths (2, 2, 6, 2),
+            ``'intermediate'``: (2, 2, 2, 2)) or a dict with the same keys. It gives every
+            architecture argument below that is left None.
         in_channels: Image channels.
         embed_dims: Channels C of stage 0 (stage i has ``C * 2**i``).
         patch_size: Side of the non-overlapping patch embedding.
-        depths: Blocks per stage, or ``'original'`` (2, 2, 6, 2) / ``'intermediate'`` (2, 2, 2, 2).
+        depths: Blocks per stage, or a variant name (its depths only).
         num_heads: Attention heads per stage.
         window_size: Attention window side (8 fits 512 / 32 = 16 evenly).
         mlp_ratio: ResMLP hidden width relative to C.
@@ -95,24 +138,30 @@ class SwinResMLP(PretrainedBranchMixin, BaseModule):
     branch_name = 'swin'
 
     def __init__(self,
+                 arch: Union[str, Dict[str, Any]] = 'original',
                  in_channels: int = 3,
-                 embed_dims: int = 96,
+                 embed_dims: Optional[int] = None,
                  patch_size: int = 4,
-                 depths: Union[str, Sequence[int]] = 'original',
-                 num_heads: Sequence[int] = (3, 6, 12, 24),
-                 window_size: int = 8,
+                 depths: Union[str, Sequence[int], None] = None,
+                 num_heads: Optional[Sequence[int]] = None,
+                 window_size: Optional[int] = None,
                  mlp_ratio: float = 4.,
                  qkv_bias: bool = True,
                  drop_rate: float = 0.,
                  attn_drop_rate: float = 0.,
-                 drop_path_rate: float = 0.2,
+                 drop_path_rate: Optional[float] = None,
                  out_indices: Sequence[int] = (0, 1, 2, 3),
                  skip_source: str = 'stage_input',
                  with_cp: bool = False,
                  selective_cp: bool = True,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        depths = resolve_depths(depths)
+        given = dict(embed_dims=embed_dims, depths=depths, num_heads=num_heads,
+                     window_size=window_size, drop_path_rate=drop_path_rate)
+        arch = {**resolve_arch(arch), **{k: v for k, v in given.items() if v is not None}}
+        embed_dims, num_heads = arch['embed_dims'], tuple(arch['num_heads'])
+        window_size, drop_path_rate = arch['window_size'], arch['drop_path_rate']
+        depths = resolve_depths(arch['depths'])
         if len(num_heads) != len(depths):
             raise ValueError(f'{len(depths)} stages (depths={depths}) but '
                              f'{len(num_heads)} num_heads={tuple(num_heads)}')
@@ -121,6 +170,10 @@ class SwinResMLP(PretrainedBranchMixin, BaseModule):
         if skip_source not in SKIP_SOURCES:
             raise ValueError(f'skip_source={skip_source!r}: use one of {SKIP_SOURCES}')
         self.depths = depths
+        self.embed_dims = embed_dims
+        self.num_heads = num_heads
+        self.window_size = window_size
+        self.drop_path_rate = drop_path_rate
         self.skip_source = skip_source
         self.patch_size = patch_size
         self.out_indices = tuple(out_indices)

@@ -4,7 +4,7 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
-from timm.layers import DropPath
+from timm.layers import DropPath, Mlp
 from torch import nn
 
 from ..utils.checkpoint import checkpoint
@@ -66,8 +66,14 @@ def shifted_window_mask(size: Tuple[int, int], padded: Tuple[int, int], window_s
     return torch.zeros(allowed.shape, device=device).masked_fill(~allowed, MASK_VALUE)
 
 
+#: Feed-forward networks a block can use: CS-UNet's ResMLP, or Swin's own two-layer MLP (for the
+#: comparison models, HiFormer and TransDeepLab, which keep Swin-T unchanged).
+BLOCK_MLPS = ('resmlp', 'mlp')
+
+
 class SwinResMLPBlock(nn.Module):
-    """Swin Transformer block (W-MSA or SW-MSA) whose MLP is a :class:`ResMLP`.
+    """Swin Transformer block (W-MSA or SW-MSA) whose MLP is a :class:`ResMLP` (or, with
+    ``mlp='mlp'``, Swin's plain two-layer MLP).
 
     Any H x W works: the normalised map is padded at the bottom/right to a multiple of the window,
     attention masks exclude padded keys (and, for shifted blocks, tokens from other regions), and
@@ -84,6 +90,9 @@ class SwinResMLPBlock(nn.Module):
         attn_drop: Dropout on attention weights.
         drop_path: Stochastic depth rate of both residual branches.
         norm_layer: Normalisation class.
+        mlp: ``'resmlp'`` (CS-UNet) or ``'mlp'`` (Swin's ``fc1 -> GELU -> fc2``, timm's
+            :class:`~timm.layers.Mlp`); both name their first and last linear ``fc1``/``fc2``
+            like Microsoft's checkpoints.
 
     Shape:
         - Input: ``(B, H, W, C)``.
@@ -100,15 +109,19 @@ class SwinResMLPBlock(nn.Module):
                  drop: float = 0.,
                  attn_drop: float = 0.,
                  drop_path: float = 0.,
-                 norm_layer: type = nn.LayerNorm) -> None:
+                 norm_layer: type = nn.LayerNorm,
+                 mlp: str = 'resmlp') -> None:
         super().__init__()
+        if mlp not in BLOCK_MLPS:
+            raise ValueError(f'mlp={mlp!r}: use one of {BLOCK_MLPS}')
         self.window_size = window_size
         self.shift_size = window_size // 2 if shift else 0
         self.norm1 = norm_layer(dim)
         self.attn = WindowAttention(dim, num_heads, window_size, qkv_bias, attn_drop, drop)
         self.drop_path = DropPath(drop_path) if drop_path > 0. else nn.Identity()
         self.norm2 = norm_layer(dim)
-        self.mlp = ResMLP(dim, int(dim * mlp_ratio), drop=drop)
+        self.mlp = (ResMLP(dim, int(dim * mlp_ratio), drop=drop) if mlp == 'resmlp' else
+                    Mlp(dim, int(dim * mlp_ratio), drop=drop))
         self._mask_cache: Dict[tuple, Optional[torch.Tensor]] = {}
 
     def _mask(self, size: Tuple[int, int], padded: Tuple[int, int], shift: Tuple[int, int],
