@@ -1,10 +1,10 @@
-"""Leaf configs (configs/csunet/, configs/baselines/), their fragments and
-tools/misc/experiments.py: every config parses; models build (once per distinct model).
+"""Leaf configs (configs/csunet/, configs/baselines/), their fragments and the experiment
+generator (csunet.experiments, tools/misc/experiments.py): every config parses; models build (once
+per distinct model).
 
 A leaf in configs/csunet/ is *generated* when it carries experiments.py's header
 (``EXP.WRITTEN_BY``): then it must be exactly what the generator writes for its name. Any other
 leaf there is hand-written (e.g. csunet_tiny_synthetic.py): it is parsed and its model built."""
-import importlib.util
 import json
 import re
 import subprocess
@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from mmengine.config import Config
+
+from csunet import experiments as EXP
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LEAF_CONFIGS = sorted(
@@ -27,15 +29,6 @@ CHECKPOINT_RE = {
 }
 
 
-def _experiments():
-    spec = importlib.util.spec_from_file_location(
-        'experiments', REPO_ROOT / 'tools/misc/experiments.py')
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-EXP = _experiments()
 EXPERIMENTS = {e.name: e for e in EXP.all_experiments()}
 _BUILT = {}  # model-config JSON (without init_cfg) -> built
 

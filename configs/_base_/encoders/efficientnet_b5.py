@@ -3,6 +3,6 @@
 # For NASA/smp encoder 'efficientnet-b5', micronet2timm.py emits timm's
 # 'tf_efficientnet_b5' (same widths; leaf configs with a pretrained CNN build it,
 # `cnn_converted_model_name`).
-# Leaf configs use them as `_base_.<name>` (see tools/misc/experiments.py for why).
+# Leaf configs use them as `_base_.<name>` (see csunet/experiments.py for why).
 cnn_model_name = 'efficientnet_b5'
 cnn_converted_model_name = 'tf_efficientnet_b5'

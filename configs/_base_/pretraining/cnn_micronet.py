@@ -12,6 +12,6 @@
 # legacy_seresnext50_32x4d, tf_efficientnet_b4), so leaf configs with a pretrained CNN build that
 # model. A missing file fails at init_weights with an error naming it; `checkpoint=None` (a leaf
 # that forgot to set it) fails with "Pretrained needs `checkpoint`".
-# Leaf configs use this as `_base_.cnn_init_cfg` (see tools/misc/experiments.py for why).
+# Leaf configs use this as `_base_.cnn_init_cfg` (see csunet/experiments.py for why).
 cnn_pretraining = 'micronet'
 cnn_init_cfg = dict(type='Pretrained', checkpoint=None)

@@ -9,6 +9,6 @@
 #       --depths 2 2 2 2 -o checkpoints/swin_intermediate_imagenet.pth
 # (window 7 -> 8, ResMLP fc3 initialised to identity; see the converter's help). A missing file
 # fails at init_weights with an error naming it.
-# Leaf configs use this as `_base_.swin_init_cfg` (see tools/misc/experiments.py for why).
+# Leaf configs use this as `_base_.swin_init_cfg` (see csunet/experiments.py for why).
 swin_pretraining = 'imagenet'
 swin_init_cfg = dict(type='Pretrained', checkpoint=None)

@@ -12,6 +12,6 @@
 #   python tools/model_converters/swin2csunet.py <authors .pth> --out-prefix backbone.swin. \
 #       -o checkpoints/swin_original_imagenet_microlite.pth
 # A missing file fails at init_weights with an error naming it.
-# Leaf configs use this as `_base_.swin_init_cfg` (see tools/misc/experiments.py for why).
+# Leaf configs use this as `_base_.swin_init_cfg` (see csunet/experiments.py for why).
 swin_pretraining = 'imagenet_microlite'
 swin_init_cfg = dict(type='Pretrained', checkpoint=None, prefix='backbone.swin.')

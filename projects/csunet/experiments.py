@@ -1,0 +1,204 @@
+"""The CS-UNet experiment grid of the paper: its axes, config names and leaf configs.
+
+The command line is ``tools/misc/experiments.py``::
+
+    python tools/misc/experiments.py list            # one config name per line, then the count
+    python tools/misc/experiments.py list --count    # the count only
+    python tools/misc/experiments.py write --encoder seresnext50_32x4d --cnn-pretrain micronet \\
+        --swin original --swin-pretrain microlite --dataset super1 [-o configs/csunet/] [--force]
+
+Axes: CNN encoder (``configs/_base_/encoders/``) x CNN pretraining x Swin variant
+(``configs/_base_/swin/``) x Swin pretraining (``configs/_base_/pretraining/``) x dataset
+(``configs/_base_/datasets/``).
+
+Config names follow ``{algorithm}_{backbone}_{pretraining}_{dataset}.py``:
+
+* backbone: the encoder's short name (``r50``, ``serx50``, ``effb4`` ...), with ``-swinint`` for
+  the Swin "intermediate" variant (2, 2, 2, 2);
+* pretraining: ``{cnn}-{swin}`` with the tags ``rand`` (none), ``in`` (ImageNet), ``mn``
+  (MicroNet), ``inmn`` (ImageNet -> MicroNet), ``ml`` (MicroLite), ``inml`` (ImageNet ->
+  MicroLite); ``imagenet`` when both branches use ImageNet; left out when both are random
+  (``csunet_r50_super3.py``).
+
+Why leaf configs assemble the model themselves: mmengine refuses a key that two sibling ``_base_``
+files both set, so the dataset / encoder / Swin / pretraining fragments cannot all set ``model``.
+They set namespaced variables instead (``model_test_cfg``, ``cnn_model_name``, ``swin_variant``,
+``cnn_init_cfg`` ...) and the leaf reads them as ``_base_.<name>``. Checkpoints: the leaf sets the
+concrete file (``checkpoints/cnn_{encoder}_{pretraining}.pth``,
+``checkpoints/swin_{variant}_{pretraining}.pth``), documented in the pretraining fragments.
+
+Not written anywhere: the decoder's ``in_channels`` (Swin-T widths, then the CNN's at strides
+4/8/16/32), depths, heads and drop-path rate; the ``CSUNet`` segmentor derives them from the built
+encoder. Where each fact lives: ``configs/README.md``.
+"""
+import itertools
+import os
+from typing import Dict, List, NamedTuple, Optional
+
+from .fileio import write_text_atomic
+from .models.backbones.swin_resmlp import SWIN_DEPTHS
+from .models.utils.cnn_convert import timm_name_for
+
+#: The checkout this module lives in (``projects/csunet/`` -> the repository), whose ``configs/``
+#: the leaves are written into.
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class Encoder(NamedTuple):
+    short: str  # in config names
+    nasa: str  # segmentation_models_pytorch / NASA MicroNet encoder name
+
+    @property
+    def converted(self) -> str:
+        """The timm model that tools/model_converters/micronet2timm.py emits (``TIMM_NAMES``)."""
+        return timm_name_for(self.nasa)
+
+
+#: fragment name (= timm model name of the random-init encoder) -> Encoder.
+ENCODERS: Dict[str, Encoder] = {
+    'resnet50': Encoder('r50', 'resnet50'),
+    'seresnet50': Encoder('ser50', 'se_resnet50'),
+    'seresnet101': Encoder('ser101', 'se_resnet101'),
+    'seresnet152': Encoder('ser152', 'se_resnet152'),
+    'seresnext50_32x4d': Encoder('serx50', 'se_resnext50_32x4d'),
+    'seresnext101_32x4d': Encoder('serx101', 'se_resnext101_32x4d'),
+    'legacy_senet154': Encoder('senet154', 'senet154'),
+    'resnext101_32x8d': Encoder('rx101', 'resnext101_32x8d'),
+    'inception_v4': Encoder('incv4', 'inceptionv4'),
+    'inception_resnet_v2': Encoder('incresv2', 'inceptionresnetv2'),
+    'densenet161': Encoder('dn161', 'densenet161'),
+    'densenet201': Encoder('dn201', 'densenet201'),
+    'vgg13_bn': Encoder('vgg13bn', 'vgg13_bn'),
+    'vgg16_bn': Encoder('vgg16bn', 'vgg16_bn'),
+    'mobilenetv2_100': Encoder('mnv2', 'mobilenet_v2'),
+    'efficientnet_b1': Encoder('effb1', 'efficientnet-b1'),
+    'efficientnet_b2': Encoder('effb2', 'efficientnet-b2'),
+    'efficientnet_b3': Encoder('effb3', 'efficientnet-b3'),
+    'efficientnet_b4': Encoder('effb4', 'efficientnet-b4'),
+    'efficientnet_b5': Encoder('effb5', 'efficientnet-b5'),
+}
+
+
+#: Header line that marks a leaf config as this generator's output (hand-written leaves lack it).
+WRITTEN_BY = '# Written by tools/misc/experiments.py write'
+#: pretraining -> tag in config names.
+CNN_PRETRAININGS = {'none': 'rand', 'imagenet': 'in', 'micronet': 'mn',
+                    'imagenet_micronet': 'inmn'}
+SWIN_PRETRAININGS = {'none': 'rand', 'imagenet': 'in', 'microlite': 'ml',
+                     'imagenet_microlite': 'inml'}
+#: Swin variants: the backbone's table (depths; the decoder mirrors them).
+SWIN_VARIANTS = list(SWIN_DEPTHS)
+#: dataset fragment -> number of classes (Super: matrix/secondary/tertiary; EBC: background/oxide).
+#: How its images are inferred (whole / slide) is the fragment's ``model_test_cfg``.
+DATASETS = {'super1': 3, 'super2': 3, 'super3': 3, 'super4': 3,
+            'ebc1': 2, 'ebc2': 2, 'ebc3': 2, 'ebc3_heldout': 2}
+
+
+class Experiment(NamedTuple):
+    encoder: str
+    cnn_pretrain: str
+    swin: str
+    swin_pretrain: str
+    dataset: str
+
+    @property
+    def name(self) -> str:
+        backbone = ENCODERS[self.encoder].short
+        if self.swin == 'intermediate':
+            backbone += '-swinint'
+        if self.cnn_pretrain == 'none' and self.swin_pretrain == 'none':
+            parts = ['csunet', backbone, self.dataset]
+        elif self.cnn_pretrain == 'imagenet' and self.swin_pretrain == 'imagenet':
+            parts = ['csunet', backbone, 'imagenet', self.dataset]
+        else:
+            tag = f'{CNN_PRETRAININGS[self.cnn_pretrain]}-{SWIN_PRETRAININGS[self.swin_pretrain]}'
+            parts = ['csunet', backbone, tag, self.dataset]
+        return '_'.join(parts)
+
+    @property
+    def cnn_checkpoint(self) -> Optional[str]:
+        if self.cnn_pretrain == 'none':
+            return None
+        return f'checkpoints/cnn_{self.encoder}_{self.cnn_pretrain}.pth'
+
+    @property
+    def swin_checkpoint(self) -> Optional[str]:
+        if self.swin_pretrain == 'none':
+            return None
+        return f'checkpoints/swin_{self.swin}_{self.swin_pretrain}.pth'
+
+
+def all_experiments() -> List[Experiment]:
+    return [Experiment(*c) for c in itertools.product(ENCODERS, CNN_PRETRAININGS, SWIN_VARIANTS,
+                                                      SWIN_PRETRAININGS, DATASETS)]
+
+
+def validate(**axes: str) -> Experiment:
+    """Experiment from axis values; ValueError listing the valid values of any unknown one."""
+    valid = dict(encoder=ENCODERS, cnn_pretrain=CNN_PRETRAININGS, swin=SWIN_VARIANTS,
+                 swin_pretrain=SWIN_PRETRAININGS, dataset=DATASETS)
+    errors = [f'unknown {axis.replace("_", "-")} {axes[axis]!r}; valid: {", ".join(choices)}'
+              for axis, choices in valid.items() if axes[axis] not in choices]
+    if errors:
+        raise ValueError('\n'.join(errors))
+    return Experiment(**{axis: axes[axis] for axis in valid})
+
+
+def render(exp: Experiment, out_dir: str = 'configs/csunet') -> str:
+    """Text of the leaf config of ``exp``, with ``_base_`` paths relative to ``out_dir``."""
+    base = os.path.relpath(os.path.join(REPO_ROOT, 'configs', '_base_'),
+                           os.path.abspath(out_dir)).replace(os.sep, '/')
+    enc = ENCODERS[exp.encoder]
+    num_classes = DATASETS[exp.dataset]
+    cnn_name = '_base_.cnn_model_name'
+    if exp.cnn_pretrain != 'none':
+        # Pretrained CNN files come from micronet2timm.py, in the layout of its timm model.
+        cnn_name = '_base_.cnn_converted_model_name'
+    def init(branch: str, checkpoint: Optional[str]) -> str:
+        if checkpoint is None:
+            return f'init_cfg=_base_.{branch}_init_cfg'
+        # _delete_: the model base has init_cfg=None, which a dict cannot be merged into.
+        return (f'init_cfg=dict(\n                _base_.{branch}_init_cfg,\n'
+                f"                checkpoint='{checkpoint}',\n                _delete_=True)")
+
+    return f'''\
+# CS-UNet on {exp.dataset}: CNN {exp.encoder} ({exp.cnn_pretrain}) + Swin-T {exp.swin} \
+({exp.swin_pretrain}).
+{WRITTEN_BY} --encoder {exp.encoder} \\
+#     --cnn-pretrain {exp.cnn_pretrain} --swin {exp.swin} --swin-pretrain {exp.swin_pretrain} \\
+#     --dataset {exp.dataset}
+# Checkpoint files: see configs/_base_/pretraining/.
+_base_ = [
+    '{base}/csunet_experiment.py',
+    '{base}/datasets/{exp.dataset}.py',
+    '{base}/encoders/{exp.encoder}.py',
+    '{base}/swin/{exp.swin}.py',
+    '{base}/pretraining/cnn_{exp.cnn_pretrain}.py',
+    '{base}/pretraining/swin_{exp.swin_pretrain}.py',
+]
+# The decoder's widths, depths, heads and drop-path rate follow the encoder (CSUNet segmentor).
+model = dict(
+    backbone=dict(
+        swin=dict(
+            arch=_base_.swin_variant,
+            {init('swin', exp.swin_checkpoint)}),
+        cnn=dict(
+            model_name={cnn_name},
+            {init('cnn', exp.cnn_checkpoint)})),
+    decode_head=dict(num_classes={num_classes}),
+    # whole or slide inference: the dataset fragment's
+    test_cfg=_base_.model_test_cfg)
+'''
+
+
+def write_leaf(exp: Experiment, out_dir: str, force: bool = False) -> str:
+    """Write ``exp``'s leaf into ``out_dir`` (atomically) and return its path. An existing file
+    that differs is kept unless ``force``: ``FileExistsError`` names it."""
+    text = render(exp, out_dir)
+    path = os.path.join(out_dir, exp.name + '.py')
+    if os.path.exists(path) and not force:
+        with open(path, encoding='utf-8') as f:
+            if f.read() != text:
+                raise FileExistsError(f'{path} exists and differs (use --force)')
+    write_text_atomic(path, text)
+    return path
