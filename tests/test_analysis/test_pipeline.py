@@ -1,7 +1,7 @@
-"""tools/analyze.py end to end: label masks (NASA encodings, index PNGs), a tiny CS-UNet
-checkpoint on 8/16-bit images with a data bar and calibration, bad files, atomic outputs."""
+"""csunet.analysis.pipeline (tools/analyze.py) end to end: label masks (NASA encodings, index
+PNGs), a tiny CS-UNet checkpoint on 8/16-bit images with a data bar and calibration, bad files,
+atomic outputs; the command line's argument errors and help."""
 import csv
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -12,11 +12,15 @@ import pytest
 import tifffile
 import torch
 
+from csunet.analysis.pipeline import AnalysisOptions, analyse
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOL = REPO_ROOT / 'tools' / 'analyze.py'
-_spec = importlib.util.spec_from_file_location('analyze_tool', TOOL)
-analyze = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(analyze)
+
+
+def run(*inputs, out, **options):
+    """``tools/analyze.py INPUTS -o OUT --option value ...`` in process, through the package."""
+    return analyse(AnalysisOptions(inputs=[str(i) for i in inputs], out=str(out), **options))
 
 
 def _rows(path):
@@ -52,8 +56,7 @@ def test_masks_mode_nasa_and_index_masks(tmp_path, capsys):
     bad[0, 0] = 9
     cv2.imwrite(str(src / 'zbad.png'), bad)
     out = tmp_path / 'out'
-    rc = analyze.main([str(src), '-o', str(out), '--masks', '--material', 'super',
-                       '--pixel-size', '20', '--unit', 'nm'])
+    rc = run(src, out=out, masks=True, material='super', pixel_size=20, unit='nm')
     err = capsys.readouterr().err
     assert rc == 1
     assert 'zbad.png: mask values [9] outside the classes 0..2' in err
@@ -96,8 +99,7 @@ def test_masks_mode_ebc_thickness_and_cracks(tmp_path):
     mask[95, 50:151] = 2           # a 100 px crack inside it
     cv2.imwrite(str(tmp_path / 'ebc.png'), mask)
     out = tmp_path / 'out'
-    assert analyze.main([str(tmp_path / 'ebc.png'), '-o', str(out), '--masks', '--material',
-                         'ebc']) == 0
+    assert run(tmp_path / 'ebc.png', out=out, masks=True, material='ebc') == 0
     rows = {r['class']: r for r in _rows(out / 'summary.csv')}
     assert float(rows['oxide']['thickness_mean']) == pytest.approx(30, abs=1)
     assert rows['crack']['crack_count'] == '1'
@@ -107,18 +109,22 @@ def test_masks_mode_ebc_thickness_and_cracks(tmp_path):
 
 
 def test_argument_and_name_errors(tmp_path, capsys):
-    with pytest.raises(SystemExit) as e:
-        analyze.main([str(tmp_path), '-o', str(tmp_path / 'o'), '--masks'])
-    assert e.value.code == 2
-    with pytest.raises(SystemExit) as e:
-        analyze.main([str(tmp_path), '-o', str(tmp_path / 'o')])
-    assert e.value.code == 2
+    for argv, message in (([str(tmp_path), '-o', str(tmp_path / 'o'), '--masks'],
+                           '--masks needs --material'),
+                          ([str(tmp_path), '-o', str(tmp_path / 'o')], 'needs --config'),
+                          ([str(tmp_path), '-o', 'o', '--masks', '--material', 'ebc', '--scale',
+                            '0'], '--scale must be > 0')):
+        proc = subprocess.run([sys.executable, str(TOOL), *argv], capture_output=True,
+                              text=True, timeout=120)
+        assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+    with pytest.raises(ValueError, match='need material'):
+        run(tmp_path, out=tmp_path / 'o', masks=True)
     (tmp_path / 'a').mkdir()
     (tmp_path / 'b').mkdir()
     cv2.imwrite(str(tmp_path / 'a' / 'x.png'), np.zeros((8, 8), np.uint8))
     cv2.imwrite(str(tmp_path / 'b' / 'x.png'), np.zeros((8, 8), np.uint8))
-    rc = analyze.main([str(tmp_path / 'a' / 'x.png'), str(tmp_path / 'b' / 'x.png'), '-o',
-                       str(tmp_path / 'o'), '--masks', '--material', 'ebc'])
+    rc = run(tmp_path / 'a' / 'x.png', tmp_path / 'b' / 'x.png', out=tmp_path / 'o', masks=True,
+             material='ebc')
     assert rc == 2 and "both write outputs named 'x'" in capsys.readouterr().err
     assert not (tmp_path / 'o').exists()
 
@@ -193,8 +199,8 @@ def test_model_mode_data_bar_fast(tmp_path, tiny_checkpoint, capsys):
     img[-12:] = 0
     img[-9:-3, 5:60] = 255
     cv2.imwrite(str(tmp_path / 'b.png'), img)
-    rc = analyze.main([str(tmp_path / 'b.png'), '-o', str(tmp_path / 'out'), '--config', cfg,
-                       '--checkpoint', ckpt, '--window', '64', '--overlap', '16'])
+    rc = run(tmp_path / 'b.png', out=tmp_path / 'out', config=cfg, checkpoint=ckpt, window=[64],
+             overlap=16)
     assert rc == 0, capsys.readouterr().err
     mask = cv2.imread(str(tmp_path / 'out' / 'masks' / 'b.png'), cv2.IMREAD_UNCHANGED)
     assert mask.shape == (100, 120) and (mask[-12:] == 255).all() and mask[:-12].max() <= 2
@@ -209,25 +215,22 @@ def test_model_mode_in_process(tmp_path, tiny_checkpoint, capsys):
     cfg, ckpt = tiny_checkpoint
     src = _inputs(tmp_path)
     out = tmp_path / 'out'
-    rc = analyze.main([str(src), '-o', str(out), '--config', cfg, '--checkpoint', ckpt,
-                       '--window', '64', '--overlap', '16', '--device', 'cpu'])
+    rc = run(src, out=out, config=cfg, checkpoint=ckpt, window=[64], overlap=16, device='cpu')
     cap = capsys.readouterr()
     assert 'bar: 150x200 px, 12 windows' in cap.out  # 130 x 200 px field: 3 x 4 windows
     _check_model_run(out, rc, cap.err)
     # --keep-data-bar: the bar is segmented like the rest
-    rc = analyze.main([str(src / 'bar.png'), '-o', str(tmp_path / 'keep'), '--config', cfg,
-                       '--checkpoint', ckpt, '--window', '64', '--keep-data-bar'])
+    rc = run(src / 'bar.png', out=tmp_path / 'keep', config=cfg, checkpoint=ckpt, window=[64],
+             keep_data_bar=True)
     assert rc == 0
     mask = cv2.imread(str(tmp_path / 'keep' / 'masks' / 'bar.png'), cv2.IMREAD_UNCHANGED)
     assert mask.max() <= 2
     # a checkpoint of another model is refused, naming it
     torch.save({'state_dict': {'x': torch.zeros(1)}}, str(tmp_path / 'wrong.pth'))
-    rc = analyze.main([str(src / 'bar.png'), '-o', str(tmp_path / 'w'), '--config', cfg,
-                       '--checkpoint', str(tmp_path / 'wrong.pth')])
+    rc = run(src / 'bar.png', out=tmp_path / 'w', config=cfg, checkpoint=str(tmp_path / 'wrong.pth'))
     assert rc == 2 and 'wrong.pth does not fit' in capsys.readouterr().err
     # a model whose classes are not the material's
-    rc = analyze.main([str(src / 'bar.png'), '-o', str(tmp_path / 'w'), '--config', cfg,
-                       '--checkpoint', ckpt, '--material', 'ebc'])
+    rc = run(src / 'bar.png', out=tmp_path / 'w', config=cfg, checkpoint=ckpt, material='ebc')
     assert rc == 2
 
 
