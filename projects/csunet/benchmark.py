@@ -1,13 +1,14 @@
-"""CS-UNet against a same-run Unet-r50 baseline: training step and whole-image inference.
+"""Speed and memory of CS-UNet against a same-run Unet-r50 baseline: training step and
+whole-image inference (the logic of ``tools/benchmark_speed_memory.py``)::
 
-    python tools/benchmark_train_step.py [CONFIG] [--depths original intermediate]
+    python tools/benchmark_speed_memory.py [CONFIG] [--depths original intermediate]
         [--baseline unet_r50|none] [--size 512] [--batch 2] [--steps 5] [--warmup 2]
         [--infer-sizes 1024x1024 2048x1536 4096x4096] [--infer-steps 3] [--infer-warmup 1]
         [--no-train] [--no-infer] [--amp] [--device cpu|cuda] [--threads N]
         [--mem-limit-gb G] [--peak-tflops T] [--with-cp] [--before CHECKOUT]
 
 Models: CS-UNet from CONFIG (default ``configs/_base_/models/csunet.py``, CNN resnet50), once per
-Swin depth variant, and the baseline, ``segmentation_models_pytorch.Unet('resnet50')`` (random
+Swin depth variant (rows labelled by the config's CNN, e.g. ``csunet_r50 swin=intermediate``), and the baseline, ``segmentation_models_pytorch.Unet('resnet50')`` (random
 weights; an optional dependency: ``pip install --no-deps -r requirements/benchmark.txt``).
 ``--with-cp`` adds CS-UNet rows with activation checkpointing (``with_cp=True`` in the Swin branch,
 the CNN branch and the decoder; training only, inference is the same). The allocator is the
@@ -39,8 +40,11 @@ On the CPU each subprocess gets an address-space limit (``--mem-limit-gb`` above
 mapped once its libraries, model and inputs are loaded; default: the memory available at the
 start), so a size that does not fit is reported as out of memory instead of waking the OOM killer
 on a shared machine.
+
+This module is also the measuring subprocess: :func:`run_job` runs this file by path with
+``--worker JOB`` (by path, so that a ``--before`` checkout's ``csunet`` is the one imported), hence
+its imports of ``csunet`` are absolute and inside the functions.
 """
-import argparse
 import json
 import os
 import os.path as osp
@@ -49,7 +53,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 BASELINE = 'unet_r50'
 GB = 1024**3
@@ -214,7 +218,7 @@ def _run_worker(job: dict) -> dict:
 
 
 # ---------------------------------------------------------------------------------- driver
-def _mem_available_gb() -> float:
+def mem_available_gb() -> float:
     with open('/proc/meminfo') as f:
         for line in f:
             if line.startswith('MemAvailable:'):
@@ -222,7 +226,7 @@ def _mem_available_gb() -> float:
     return 0.0
 
 
-def _run_job(job: dict) -> dict:
+def run_job(job: dict) -> dict:
     """Run one measurement in a fresh interpreter; its result is the last stdout line (JSON)."""
     env = dict(os.environ, PYTHONWARNINGS='ignore')
     if job.get('checkout'):
@@ -238,10 +242,33 @@ def _run_job(job: dict) -> dict:
     return json.loads(lines[-1])
 
 
-def _label(job: dict) -> str:
+def parse_shape(text: str) -> Tuple[int, int]:
+    """``'HxW'`` -> ``(H, W)`` (an argparse type)."""
+    import argparse
+    try:
+        h, w = (int(v) for v in text.lower().split('x'))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f'expected HxW, got {text!r}') from err
+    return h, w
+
+
+def cnn_tag(model_name: Optional[str]) -> str:
+    """``csunet_<CNN>`` with the grid's short name of a timm CNN (``r50``), else its timm name;
+    ``swinunet`` without a CNN."""
+    if model_name is None:
+        return 'swinunet'
+    from csunet.experiments import ENCODERS
+    short = {name: enc.short for name, enc in ENCODERS.items()}
+    short.update({enc.converted: enc.short for enc in ENCODERS.values()})
+    return f'csunet_{short.get(model_name, model_name)}'
+
+
+def label(job: dict) -> str:
+    """The row's name: the model as configured (its CNN), the Swin variant and the options."""
     if job['model'] == BASELINE:
         return BASELINE
-    return (f'csunet_r50 swin={job["depths"]}' + (' with_cp' if job.get('with_cp') else '')
+    return (f'{cnn_tag(job.get("cnn", "resnet50"))} swin={job["depths"]}'
+            + (' with_cp' if job.get('with_cp') else '')
             + (' (before)' if job.get('checkout') else ''))
 
 
@@ -249,16 +276,18 @@ def _fmt_bytes(n: Optional[int]) -> str:
     return '-' if n is None else f'{n / GB:.2f} GB'
 
 
-def _row(job: dict, res: dict, base: Optional[dict], args) -> str:
-    label = f'{_label(job):39s}'
+def format_row(job: dict, res: dict, base: Optional[dict],
+               peak_tflops: Optional[float] = None) -> str:
+    """One table row: the measurement ``res`` of ``job``, with ratios to ``base``."""
+    name = f'{label(job):39s}'
     if res.get('error'):
-        return f'{label} | {res["error"]}' + (
+        return f'{name} | {res["error"]}' + (
             f' (peak RSS {_fmt_bytes(res.get("peak_rss"))})' if res.get('peak_rss') else '')
     cuda = job['device'].startswith('cuda')
     med = statistics.median(res['times'])
     mem = res['cuda_peak'] if cuda else res['peak_rss']
     timing = f'{med:.3f} s (min {min(res["times"]):.3f})'
-    parts = [label, f'{res["params"]["total"]:6.2f} M', f'{timing:>22s}']
+    parts = [name, f'{res["params"]["total"]:6.2f} M', f'{timing:>22s}']
     base_ok = base is not None and not base.get('error')
     if base_ok:
         parts.append(f'{med / statistics.median(base["times"]):4.2f}x')
@@ -272,116 +301,11 @@ def _row(job: dict, res: dict, base: Optional[dict], args) -> str:
         if flops:
             achieved = flops / med / 1e12
             parts.append(f'{achieved:7.2f} TFLOP/s')
-            parts.append(f'MFU {100 * achieved / args.peak_tflops:5.1f} %'
-                         if args.peak_tflops else 'MFU - (no --peak-tflops)')
+            parts.append(f'MFU {100 * achieved / peak_tflops:5.1f} %'
+                         if peak_tflops else 'MFU - (no --peak-tflops)')
     return ' | '.join(parts)
 
 
-def _parse_shape(text: str):
-    try:
-        h, w = (int(v) for v in text.lower().split('x'))
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f'expected HxW, got {text!r}') from err
-    return h, w
-
-
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    from csunet.models.backbones.swin_resmlp import SWIN_DEPTHS  # the variants' one table
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', nargs='?', default='configs/_base_/models/csunet.py')
-    parser.add_argument('--depths', nargs='+', default=list(SWIN_DEPTHS),
-                        choices=sorted(SWIN_DEPTHS), help='CS-UNet Swin depth variants')
-    parser.add_argument('--baseline', choices=[BASELINE, 'none'], default=BASELINE)
-    parser.add_argument('--size', type=int, default=512, help='training crop (square)')
-    parser.add_argument('--batch', type=int, default=2, help='training batch size')
-    parser.add_argument('--steps', type=int, default=5, help='timed training steps')
-    parser.add_argument('--warmup', type=int, default=2, help='untimed training steps first')
-    parser.add_argument('--infer-sizes', nargs='*', type=_parse_shape,
-                        default=[(1024, 1024), (2048, 1536), (4096, 4096)], metavar='HxW')
-    parser.add_argument('--infer-steps', type=int, default=3)
-    parser.add_argument('--infer-warmup', type=int, default=1)
-    parser.add_argument('--no-train', action='store_true', help='skip the training step')
-    parser.add_argument('--no-infer', action='store_true', help='skip inference')
-    parser.add_argument('--amp', action='store_true',
-                        help='bf16 autocast where supported, else fp16 (+ GradScaler)')
-    parser.add_argument('--device', default=None, help='cpu or cuda (default: cuda if present)')
-    parser.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: torch)')
-    parser.add_argument('--mem-limit-gb', type=float, default=None,
-                        help='CPU: address space each subprocess may add after its imports '
-                        '(default: MemAvailable at the start; 0: no limit)')
-    parser.add_argument('--peak-tflops', type=float, default=None,
-                        help="CUDA: the card's peak TFLOP/s for the dtype used, for MFU")
-    parser.add_argument('--with-cp', action='store_true',
-                        help='also CS-UNet with activation checkpointing (training rows)')
-    parser.add_argument('--before', metavar='CHECKOUT', default=None,
-                        help='also CS-UNet imported from this checkout (e.g. a git worktree of '
-                        'an earlier commit), measured before each CS-UNet row')
-    parser.add_argument('--worker', help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if min(args.steps, args.infer_steps) < 1 or min(args.warmup, args.infer_warmup) < 0:
-        parser.error('--steps/--infer-steps must be >= 1, --warmup/--infer-warmup >= 0')
-    return args
-
-
-def main(argv: Optional[List[str]] = None) -> None:
-    args = parse_args(argv)
-    if args.worker:
-        print(json.dumps(_run_worker(json.loads(args.worker))))
-        return
-    import torch
-    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    mem_limit = args.mem_limit_gb
-    if mem_limit is None and device == 'cpu':
-        mem_limit = _mem_available_gb()
-    from csunet.models.backbones.swin_resmlp import mirrored_decoder_depths
-    models = []
-    for d in args.depths:
-        variant = dict(model='csunet', depths=d, decoder_depths=mirrored_decoder_depths(d))
-        if args.before:
-            models.append(dict(variant, checkout=osp.abspath(args.before)))
-        models.append(variant)
-        if args.with_cp:
-            models.append(dict(variant, with_cp=True))
-    if args.baseline != 'none':
-        models.insert(0, dict(model=BASELINE, depths=None))
-    common = dict(config=osp.abspath(args.config), device=device, amp=args.amp,
-                  threads=args.threads, mem_limit_gb=mem_limit)
-    threads = args.threads or torch.get_num_threads()
-    print(f'config {args.config}, device {device}'
-          f'{f" ({torch.cuda.get_device_name(0)})" if device.startswith("cuda") else ""}, '
-          f'{threads} CPU threads, torch {torch.__version__}, '
-          f'{"AMP (bf16 where supported, else fp16)" if args.amp else "fp32"}; every row in a '
-          f'fresh process{f", address-space limit +{mem_limit:.2f} GB" if mem_limit else ""}; '
-          f'ratios vs {args.baseline} of this run')
-    sections = []
-    if not args.no_train:
-        sections.append(
-            (f'train step {args.size}x{args.size}, batch {args.batch} (forward, 0.7 BCE + 0.3 '
-             f'Dice, backward, Adam; median of {args.steps} after {args.warmup} warm-up)',
-             dict(mode='train', shape=(args.size, args.size), batch=args.batch,
-                  steps=args.steps, warmup=args.warmup)))
-    if not args.no_infer:
-        for h, w in args.infer_sizes:
-            sections.append(
-                (f'whole-image inference {h}x{w}, batch 1 (eval, no grad; median of '
-                 f'{args.infer_steps} after {args.infer_warmup} warm-up)',
-                 dict(mode='infer', shape=(h, w), batch=1, steps=args.infer_steps,
-                      warmup=args.infer_warmup)))
-    header = (f'{"model":39s} | {"params":8s} | {"time: median (min)":>22s} | ratio | '
-              f'{"peak mem":>9s} | ratio | {"FLOPs":>15s}'
-              + (' | img/s | TFLOP/s | MFU' if device.startswith('cuda') else ''))
-    for title, spec in sections:
-        print(f'\n{title}\n{header}', flush=True)
-        base = None
-        for model in models:
-            if model.get('with_cp') and spec['mode'] != 'train':
-                continue  # checkpointing acts in training only
-            job = dict(common, **spec, **model)
-            res = _run_job(job)
-            if model['model'] == BASELINE:
-                base = res
-            print(_row(job, res, base, args), flush=True)
-
-
-if __name__ == '__main__':
-    main()
+if __name__ == '__main__':  # the measuring subprocess of run_job
+    import sys as _sys
+    print(json.dumps(_run_worker(json.loads(_sys.argv[_sys.argv.index('--worker') + 1]))))

@@ -1,14 +1,18 @@
-"""tools/benchmark_train_step.py: CS-UNet vs the same-run Unet-r50 baseline, each row in its own
-process, on tiny sizes (the real figures are in the README)."""
+"""csunet.benchmark (tools/benchmark_speed_memory.py): CS-UNet vs the same-run Unet-r50 baseline,
+each row in its own process, on tiny sizes (the real figures are in docs/benchmark.md)."""
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import argparse
+
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-TOOL = REPO / 'tools/benchmark_train_step.py'
+from csunet import benchmark as bench
+
+REPO = Path(__file__).resolve().parents[1]
+TOOL = REPO / 'tools/benchmark_speed_memory.py'
 ROW = re.compile(r'^(unet_r50|csunet_r50 swin=\w+)\s+\|\s+([\d.]+) M\s+\|\s+([\d.]+) s \(min '
                  r'[\d.]+\)\s+\|\s+([\d.]+)x\s+\|\s+([\d.]+) GB\s+\|\s+([\d.]+)x\s+\|\s+([\d.]+) '
                  r'GFLOP$')
@@ -63,48 +67,42 @@ def test_a_size_that_does_not_fit_is_reported_not_killed():
                      out, re.M), out
 
 
-def _load_tool():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('benchmark_train_step', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_cuda_row_reports_throughput_and_mfu():
     """The CUDA columns (no GPU needed): img/s = batch / median, MFU = FLOP/s / peak."""
-    tool = _load_tool()
-    args = tool.parse_args(['--peak-tflops', '100'])
-    base = dict(params=dict(total=32.5), times=[1.0, 1.0], peak_rss=2 * tool.GB,
-                cuda_peak=1 * tool.GB, flops=1e12)
-    res = dict(params=dict(total=56.3), times=[2.0, 4.0, 3.0], peak_rss=2 * tool.GB,
-               cuda_peak=3 * tool.GB, flops=6e12)
+    base = dict(params=dict(total=32.5), times=[1.0, 1.0], peak_rss=2 * bench.GB,
+                cuda_peak=1 * bench.GB, flops=1e12)
+    res = dict(params=dict(total=56.3), times=[2.0, 4.0, 3.0], peak_rss=2 * bench.GB,
+               cuda_peak=3 * bench.GB, flops=6e12)
     job = dict(model='csunet', depths='intermediate', device='cuda', batch=16)
-    cells = [c.strip() for c in tool._row(job, res, base, args).split('|')]
+    cells = [c.strip() for c in bench.format_row(job, res, base, 100.0).split('|')]
     # median 3 s: 3x the baseline's time; CUDA peak memory (not RSS) 3x the baseline's
     assert cells[3:6] == ['3.00x', '3.00 GB', '3.00x']
     assert cells[6] == '6000.0 GFLOP'
     # 16 images in 3 s; 6 TFLOP in 3 s = 2 TFLOP/s = 2 % of a 100 TFLOP/s card
     assert cells[7:] == ['5.33 img/s', '2.00 TFLOP/s', 'MFU   2.0 %']
-    assert 'no --peak-tflops' in tool._row(job, res, base, tool.parse_args([]))
+    assert 'no --peak-tflops' in bench.format_row(job, res, base)
     # the CPU has no throughput columns, and its memory is the peak RSS
-    cells = [c.strip() for c in tool._row(dict(job, device='cpu'), res, base, args).split('|')]
+    row = bench.format_row(dict(job, device='cpu'), res, base, 100.0)
+    cells = [c.strip() for c in row.split('|')]
     assert cells[4:] == ['2.00 GB', '1.00x', '6000.0 GFLOP']
 
 
 def test_shapes_are_h_by_w():
-    tool = _load_tool()
-    assert tool.parse_args(['--infer-sizes', '2048x1536', '64X96']).infer_sizes == \
-        [(2048, 1536), (64, 96)]
-    with pytest.raises(SystemExit):
-        tool.parse_args(['--infer-sizes', '2048'])
+    assert [bench.parse_shape(t) for t in ('2048x1536', '64X96')] == [(2048, 1536), (64, 96)]
+    with pytest.raises(argparse.ArgumentTypeError, match='expected HxW'):
+        bench.parse_shape('2048')
 
 
-def test_with_cp_and_before_rows_are_labelled():
-    tool = _load_tool()
-    job = dict(model='csunet', depths='intermediate')
-    assert tool._label(job) == 'csunet_r50 swin=intermediate'
-    assert tool._label(dict(job, with_cp=True)) == 'csunet_r50 swin=intermediate with_cp'
-    assert tool._label(dict(job, checkout='/tmp/x')) == 'csunet_r50 swin=intermediate (before)'
-    args = tool.parse_args(['--with-cp', '--before', 'some/checkout'])
-    assert args.with_cp and args.before == 'some/checkout'
+def test_rows_are_labelled_by_the_configured_model():
+    job = dict(model='csunet', depths='intermediate', cnn='resnet50')
+    assert bench.label(job) == 'csunet_r50 swin=intermediate'
+    assert bench.label(dict(job, with_cp=True)) == 'csunet_r50 swin=intermediate with_cp'
+    assert bench.label(dict(job, checkout='/x')) == 'csunet_r50 swin=intermediate (before)'
+    # Another CNN of the grid by its short name (also as its converter's timm model), one outside
+    # the grid by its timm name, none: a Swin-Unet.
+    assert bench.label(dict(job, cnn='seresnext50_32x4d')) == 'csunet_serx50 swin=intermediate'
+    assert bench.label(dict(job, cnn='legacy_seresnext50_32x4d')).startswith('csunet_serx50 ')
+    assert bench.label(dict(job, cnn='resnet18')) == 'csunet_resnet18 swin=intermediate'
+    assert bench.label(dict(job, cnn=None)) == 'swinunet swin=intermediate'
+    assert bench.label(dict(model=bench.BASELINE)) == 'unet_r50'
+
