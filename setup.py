@@ -1,6 +1,5 @@
 """Install csunet: the package lives in ``projects/csunet`` (OpenMMLab ``projects/`` layout)."""
 import os.path as osp
-
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))

@@ -28,8 +28,8 @@ from csunet.analysis.pipeline import DEFAULT_WINDOW, AnalysisOptions, analyse
 HELP_EPILOG = f"""
 defaults and why:
   --window   the config's slide-inference crop (test_cfg crop_size) when it has one, else
-             {DEFAULT_WINDOW}: the NASA models are trained on {DEFAULT_WINDOW}x{DEFAULT_WINDOW} crops
-             and see the most context at that size. Inference memory grows with the window
+             {DEFAULT_WINDOW}: the NASA models are trained on {DEFAULT_WINDOW}x{DEFAULT_WINDOW}
+             crops and see the most context at that size. Inference memory grows with the window
              and the image width (one row of windows is held), not with the image area.
   --overlap  a quarter of the window: neighbouring windows overlap by at least this much and
              their class probabilities are cross-faded with linear ramps over the overlap, so a

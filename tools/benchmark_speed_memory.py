@@ -20,8 +20,9 @@ from csunet import benchmark as bench
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     from csunet.models.backbones.swin_resmlp import SWIN_DEPTHS  # the variants' one table
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0],
-                                     epilog='Method and output: csunet/benchmark.py, docs/benchmark.md.')
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        epilog='Method: csunet/benchmark.py; figures: docs/benchmark.md.')
     parser.add_argument('config', nargs='?', default='configs/_base_/models/csunet.py')
     parser.add_argument('--depths', nargs='+', default=list(SWIN_DEPTHS),
                         choices=sorted(SWIN_DEPTHS), help='CS-UNet Swin depth variants')

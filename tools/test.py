@@ -8,9 +8,10 @@ import argparse
 import os.path as osp
 import sys
 
+from mmengine.config import Config
+
 import csunet  # noqa: F401  (must precede mmseg imports: see csunet.compat)
 from csunet.engine.runner import add_runner_args, build_runner, load_config, parse_runner_args
-from mmengine.config import Config
 
 
 def parse_args() -> argparse.Namespace:

@@ -8,8 +8,9 @@ whole-image inference (the logic of ``tools/benchmark_speed_memory.py``)::
         [--mem-limit-gb G] [--peak-tflops T] [--with-cp] [--before CHECKOUT]
 
 Models: CS-UNet from CONFIG (default ``configs/_base_/models/csunet.py``, CNN resnet50), once per
-Swin depth variant (rows labelled by the config's CNN, e.g. ``csunet_r50 swin=intermediate``), and the baseline, ``segmentation_models_pytorch.Unet('resnet50')`` (random
-weights; an optional dependency: ``pip install --no-deps -r requirements/benchmark.txt``).
+Swin depth variant (rows labelled by the config's CNN, e.g. ``csunet_r50 swin=intermediate``),
+and the baseline, ``segmentation_models_pytorch.Unet('resnet50')`` (random weights; an optional
+dependency: ``pip install --no-deps -r requirements/benchmark.txt``).
 ``--with-cp`` adds CS-UNet rows with activation checkpointing (``with_cp=True`` in the Swin branch,
 the CNN branch and the decoder; training only, inference is the same). The allocator is the
 process's: run the tool under ``LD_PRELOAD=.../libjemalloc.so.2`` to measure jemalloc (every
@@ -53,7 +54,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import List, Optional, Tuple
+from typing import Optional, Tuple
 
 BASELINE = 'unet_r50'
 GB = 1024**3
@@ -122,7 +123,7 @@ def _run_worker(job: dict) -> dict:
     import torch
     if job['threads']:
         torch.set_num_threads(job['threads'])
-    import csunet  # noqa: F401  (must precede mmseg imports)
+    import csunet  # noqa: F401  # isort: skip  (must precede mmseg imports)
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
     from torch.utils.flop_counter import FlopCounterMode

@@ -148,12 +148,12 @@ def render(exp: Experiment, out_dir: str = 'configs/csunet') -> str:
     """Text of the leaf config of ``exp``, with ``_base_`` paths relative to ``out_dir``."""
     base = os.path.relpath(os.path.join(REPO_ROOT, 'configs', '_base_'),
                            os.path.abspath(out_dir)).replace(os.sep, '/')
-    enc = ENCODERS[exp.encoder]
     num_classes = DATASETS[exp.dataset]
     cnn_name = '_base_.cnn_model_name'
     if exp.cnn_pretrain != 'none':
         # Pretrained CNN files come from micronet2timm.py, in the layout of its timm model.
         cnn_name = '_base_.cnn_converted_model_name'
+
     def init(branch: str, checkpoint: Optional[str]) -> str:
         if checkpoint is None:
             return f'init_cfg=_base_.{branch}_init_cfg'

@@ -1,4 +1,5 @@
-"""File output that never leaves a half-written file, and checkpoint I/O with errors naming the file.
+"""File output that never leaves a half-written file, and checkpoint I/O with errors naming the
+file.
 
 Every writer of csunet (converters, the synthetic data generator, the experiment config writer)
 goes through this module:

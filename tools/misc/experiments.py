@@ -12,9 +12,8 @@ import argparse
 import os
 import sys
 
-from csunet.experiments import (CNN_PRETRAININGS, DATASETS, ENCODERS, REPO_ROOT,
-                                SWIN_PRETRAININGS, SWIN_VARIANTS, all_experiments, validate,
-                                write_leaf)
+from csunet.experiments import (CNN_PRETRAININGS, DATASETS, ENCODERS, REPO_ROOT, SWIN_PRETRAININGS,
+                                SWIN_VARIANTS, all_experiments, validate, write_leaf)
 
 
 def main(argv=None) -> int:

@@ -23,8 +23,8 @@ import csunet  # noqa: F401  (registers CS-UNet modules; must precede mmseg.mode
 from csunet.fileio import ConversionError, load_checkpoint_file, save_checkpoint_atomic
 from csunet.models.backbones.timm_cnn import TimmCNN
 from csunet.models.utils import PretrainedLoadError, load_pretrained
-from csunet.models.utils.cnn_convert import (TIMM_NAMES, convert_micronet_state_dict,
-                                             micronet_url, to_features_only)
+from csunet.models.utils.cnn_convert import (TIMM_NAMES, convert_micronet_state_dict, micronet_url,
+                                             to_features_only)
 
 _NASA_FILE = re.compile(r'^(.+?)_pretrained_(microscopynet|imagenet-microscopynet)_v[\d.]+'
                         r'\.pth(\.tar)?$')

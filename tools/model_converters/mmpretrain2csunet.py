@@ -14,10 +14,10 @@ import argparse
 import sys
 
 import csunet  # noqa: F401  (registers CS-UNet modules; must precede mmseg.models)
+from csunet.fileio import ConversionError, load_checkpoint_file, save_checkpoint_atomic
 from csunet.models.backbones.swin_resmlp import SwinResMLP
 from csunet.models.decode_heads.swin_expand_head import SwinExpandDecoder
 from csunet.models.utils import PretrainedLoadError, load_pretrained
-from csunet.fileio import ConversionError, load_checkpoint_file, save_checkpoint_atomic
 from csunet.models.utils.swin_convert import FC3_INITS, mmpretrain_to_csunet
 
 

@@ -13,9 +13,9 @@ import argparse
 import sys
 
 import csunet  # noqa: F401  (registers CS-UNet modules; must precede mmseg.models)
+from csunet.fileio import ConversionError, load_checkpoint_file, save_checkpoint_atomic
 from csunet.models.backbones.swin_resmlp import SKIP_SOURCES, SwinResMLP
 from csunet.models.utils import PretrainedLoadError, load_pretrained
-from csunet.fileio import ConversionError, load_checkpoint_file, save_checkpoint_atomic
 from csunet.models.utils.swin_convert import FC3_INITS, convert_swin_state_dict
 
 

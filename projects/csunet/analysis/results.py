@@ -53,7 +53,6 @@ from collections import OrderedDict, defaultdict
 from typing import Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
-
 from mmengine.config import Config, DictAction
 
 from ..evaluation import published_iou
@@ -334,8 +333,8 @@ def write_markdown(records: List[dict], options: List[str], path: str) -> None:
         metrics = metric_columns(ok)
         pub = published_iou(split)
         lines += [f'## {split}', '']
-        header = ['config', 'seeds'] + metrics + ['published CS-UNet IoU', 'iterations',
-                                                    'train s / run']
+        header = (['config', 'seeds'] + metrics
+                  + ['published CS-UNet IoU', 'iterations', 'train s / run'])
         lines.append('| ' + ' | '.join(header) + ' |')
         lines.append('|' + '---|' * len(header))
         configs = OrderedDict((r['config'], None) for r in group)

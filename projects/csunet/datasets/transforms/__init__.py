@@ -1,5 +1,5 @@
 """Data transforms of csunet, registered in mmseg's ``TRANSFORMS``."""
-from .check_labels import CheckSegLabels
 from .albu import AlbuSeg
+from .check_labels import CheckSegLabels
 
 __all__ = ['CheckSegLabels', 'AlbuSeg']

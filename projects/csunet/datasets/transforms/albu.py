@@ -32,6 +32,7 @@ except ImportError:  # pragma: no cover - albumentations is a csunet requirement
 
 __all__ = ['AlbuSeg']
 
+
 def _iter_children(node):
     return list(getattr(node, 'transforms', []) or [])
 

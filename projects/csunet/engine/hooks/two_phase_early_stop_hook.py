@@ -63,7 +63,6 @@ from mmengine.hooks import CheckpointHook, Hook
 from mmengine.optim import OptimWrapperDict
 from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
 from mmengine.runner.checkpoint import load_checkpoint
-
 from mmseg.registry import HOOKS
 
 __all__ = ['TwoPhaseEarlyStopHook']

@@ -6,7 +6,6 @@ import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
-
 from timm.models._features import FeatureDictNet
 
 from ..utils.checkpoint import checkpoint

@@ -10,7 +10,7 @@ from mmseg.utils import SampleList
 from torch import Tensor, nn
 
 from ..backbones.swin_resmlp import (init_transformer_weights, mirrored_decoder_depths,
-                                      resolve_depths)
+                                     resolve_depths)
 from ..layers import PatchExpand, SwinResMLPStage
 
 

@@ -22,6 +22,10 @@ __all__ = [
 ]
 
 
+#: Renames a checkpoint's tensors to a module's names.
+StateAdapter = Callable[[Dict[str, torch.Tensor]], Dict[str, torch.Tensor]]
+
+
 class PretrainedLoadError(RuntimeError):
     """A checkpoint is missing, unreadable, or does not fit the branch it is loaded into."""
 
@@ -100,8 +104,7 @@ def load_pretrained(module: nn.Module,
                     prefix: Optional[str] = None,
                     min_loaded_ratio: float = 0.9,
                     map_location: str = 'cpu',
-                    adapt: Optional[Callable[[Dict[str, torch.Tensor]], Dict[str, torch.Tensor]]] = None
-                    ) -> LoadReport:
+                    adapt: Optional[StateAdapter] = None) -> LoadReport:
     """Load ``checkpoint`` into ``module`` (non-strict), log counts, fail if too little loads.
 
     Args:

@@ -103,7 +103,8 @@ def interpolate_relative_position_bias_table(table: torch.Tensor,
 
 
 def find_swin_prefix(state: Dict[str, torch.Tensor]) -> str:
-    """The prefix in front of the Swin keys (``''``, ``'backbone.'``, ``'module.swin_unet.'``...)."""
+    """The prefix in front of the Swin keys (``''``, ``'backbone.'``, ``'module.swin_unet.'``,
+    ...)."""
     prefixes = sorted({k[:-len('patch_embed.proj.weight')] for k in state
                        if k.endswith('patch_embed.proj.weight')})
     if any(k.endswith('patch_embed.projection.weight') for k in state) or any(
