@@ -1,10 +1,11 @@
 """Shared pytest fixtures. ``import csunet`` first: it makes mmseg importable on mmcv-lite."""
 from pathlib import Path
 
-import csunet  # noqa: F401  (activates csunet.compat before mmseg is imported)
 import pytest
 import torch
 from mmengine.registry import init_default_scope
+
+import csunet  # noqa: F401  (activates csunet.compat before mmseg is imported)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NASA_ROOT = REPO_ROOT.parent / 'shared' / 'data' / 'nasa_benchmark'

@@ -1,11 +1,10 @@
 """csunet.benchmark (tools/benchmark_speed_memory.py): CS-UNet vs the same-run Unet-r50 baseline,
 each row in its own process, on tiny sizes (the real figures are in docs/benchmark.md)."""
+import argparse
 import re
 import subprocess
 import sys
 from pathlib import Path
-
-import argparse
 
 import pytest
 
@@ -105,4 +104,3 @@ def test_rows_are_labelled_by_the_configured_model():
     assert bench.label(dict(job, cnn='resnet18')) == 'csunet_resnet18 swin=intermediate'
     assert bench.label(dict(job, cnn=None)) == 'swinunet swin=intermediate'
     assert bench.label(dict(model=bench.BASELINE)) == 'unet_r50'
-

@@ -62,7 +62,8 @@ def test_unpaired_images_and_bad_files_are_named(tmp_path):
     truth = write(tmp_path / 'gt', [dict(image='a_mask', **{'class': 'oxide'},
                                          area_fraction=0.1)])
     pred = write(tmp_path / 'pred', [dict(image='zzz', **{'class': 'oxide'}, area_fraction=0.1)])
-    with pytest.raises(CompareError, match=r"no ground truth for the predicted image\(s\) \['zzz'\]"):
+    with pytest.raises(CompareError,
+                       match=r"no ground truth for the predicted image\(s\) \['zzz'\]"):
         compare_summaries(truth, pred)
     (tmp_path / 'other.csv').write_text('a,b\n1,2\n')
     with pytest.raises(CompareError, match='not a summary.csv'):

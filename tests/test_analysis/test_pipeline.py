@@ -227,7 +227,8 @@ def test_model_mode_in_process(tmp_path, tiny_checkpoint, capsys):
     assert mask.max() <= 2
     # a checkpoint of another model is refused, naming it
     torch.save({'state_dict': {'x': torch.zeros(1)}}, str(tmp_path / 'wrong.pth'))
-    rc = run(src / 'bar.png', out=tmp_path / 'w', config=cfg, checkpoint=str(tmp_path / 'wrong.pth'))
+    rc = run(src / 'bar.png', out=tmp_path / 'w', config=cfg,
+             checkpoint=str(tmp_path / 'wrong.pth'))
     assert rc == 2 and 'wrong.pth does not fit' in capsys.readouterr().err
     # a model whose classes are not the material's
     rc = run(src / 'bar.png', out=tmp_path / 'w', config=cfg, checkpoint=ckpt, material='ebc')

@@ -48,7 +48,8 @@ def _run(args, timeout=240):
 
 @pytest.fixture(scope='module')
 def microlite_data(tmp_path_factory):
-    """Raw texture micrographs (3 classes x 6) converted by tools/dataset_converters/microlite.py."""
+    """Raw texture micrographs (3 classes x 6), converted by
+    tools/dataset_converters/microlite.py."""
     tmp = tmp_path_factory.mktemp('microlite')
     rng = np.random.default_rng(0)
     for kind in CLASSES:
@@ -87,7 +88,8 @@ def test_pretrain_then_transfer(tmp_path, microlite_data, tiny_csunet_cfg):
     # 1. raw images -> MicroLite layout (fixture); 2. pretraining (mmpretrain, default_scope from
     # the config) with this project's tools/train.py
     work = tmp_path / 'pretrain'
-    log = _run([REPO / 'tools/train.py', REPO / 'configs/pretrain/swin-original_scratch_microlite.py',
+    log = _run([REPO / 'tools/train.py',
+                REPO / 'configs/pretrain/swin-original_scratch_microlite.py',
                 '--work-dir', work, '--cfg-options', *_tiny_pretrain_opts(microlite_data)])
     acc = re.findall(r'Epoch\(val\) \[(\d+)\].*?accuracy/top1: ([\d.]+)\s+accuracy/top5: ([\d.]+)',
                      log)
@@ -102,10 +104,11 @@ def test_pretrain_then_transfer(tmp_path, microlite_data, tiny_csunet_cfg):
     _run([REPO / 'tools/model_converters/mmpretrain2csunet.py', best[0], '-o', converted])
 
     # 4. CS-UNet training starts from the pretrained Swin weights
-    from csunet.datasets.synthetic import generate_dataset
     from mmengine.config import Config
     from mmengine.hooks import Hook
     from mmengine.runner import Runner
+
+    from csunet.datasets.synthetic import generate_dataset
     seg_root = generate_dataset(tmp_path / 'seg', 'super', num_train=2, num_val=1, num_test=1,
                                 size=(128, 128))
     cfg = Config.fromfile(str(REPO / 'configs/csunet/csunet_tiny_synthetic.py'))

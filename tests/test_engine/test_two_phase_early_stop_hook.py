@@ -3,7 +3,6 @@ import copy
 import os.path as osp
 import uuid
 
-import csunet  # noqa: F401  (compat shim + registries; must precede mmseg imports)
 import pytest
 import torch
 import torch.nn as nn
@@ -12,10 +11,11 @@ from mmengine.evaluator import BaseMetric, Evaluator
 from mmengine.hooks import Hook
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
+from mmseg.registry import HOOKS
 from torch.utils.data import DataLoader, Dataset
 
+import csunet  # noqa: F401  (compat shim + registries; must precede mmseg imports)
 from csunet.engine import TwoPhaseEarlyStopHook
-from mmseg.registry import HOOKS
 
 PATIENCE = 2
 SECOND_LR = 1e-5
@@ -265,8 +265,8 @@ def test_iter_based_counts_validations(tmp_path):
     assert runner.iter == 2 * STOP_AT
     assert after.phases[SWITCH_AT - 1] == 2 and after.phases[SWITCH_AT - 2] == 1
     _assert_same(after.weights[SWITCH_AT - 1], before.weights[BEST_AT - 1])
-    assert after.best_ckpts[SWITCH_AT - 1] == osp.join(str(tmp_path),
-                                                      f'best_score_iter_{2 * BEST_AT}.pth')
+    assert after.best_ckpts[SWITCH_AT - 1] == osp.join(
+        str(tmp_path), f'best_score_iter_{2 * BEST_AT}.pth')
 
 
 def test_missing_checkpoint_hook_save_best(tmp_path):

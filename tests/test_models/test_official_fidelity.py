@@ -12,7 +12,7 @@ import torch
 from mmengine.config import Config
 from mmseg.registry import MODELS
 
-from csunet.models import CSUNetEncoder, SwinExpandDecoder, SwinResMLP, TimmCNN
+from csunet.models import SwinExpandDecoder, SwinResMLP, TimmCNN
 
 REPO = Path(__file__).resolve().parents[2]
 #: Live parameters of the official CS-UNet r50 at depths (2, 2, 2, 2), 3 classes (its output
@@ -65,8 +65,8 @@ def test_stage_output_skips_stay_available_as_an_option():
         outs = swin(x)
         stage0, _ = swin.layers[0](swin.patch_embed(x))
     torch.testing.assert_close(outs[0], swin.norm0(stage0).permute(0, 3, 1, 2))
-    extra = sum(p.numel() for n, p in swin.named_parameters() if n[:5] in ('norm0', 'norm1',
-                                                                            'norm2'))
+    extra = sum(p.numel() for n, p in swin.named_parameters()
+                if n[:5] in ('norm0', 'norm1', 'norm2'))
     assert extra == 2 * (32 + 64 + 128)
     with pytest.raises(ValueError, match='skip_source'):
         SwinResMLP(skip_source='stage_middle')
@@ -132,8 +132,9 @@ def test_parameter_count_equals_the_official_code():
 
 @pytest.mark.slow
 def test_every_parameter_gets_a_gradient_in_one_training_step():
-    from mmseg.structures import SegDataSample
     from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+
     # Without stochastic depth, which may drop a whole block for every sample of a small batch.
     model = _r50_model('intermediate', drop_path_rate=0.)
     model.init_weights()

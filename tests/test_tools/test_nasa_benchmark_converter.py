@@ -12,12 +12,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import csunet  # noqa: F401  (must precede mmseg imports)
 import numpy as np
 import pytest
 import tifffile
 from PIL import Image
 
+import csunet  # noqa: F401  (must precede mmseg imports)
 from csunet.fileio import write_bytes_atomic
 
 REPO = Path(__file__).resolve().parents[1].parent
@@ -311,8 +311,8 @@ def test_full_real_conversion(tmp_path, capsys):
     duration = time.time() - t0
     printed = capsys.readouterr().out
     readme = {  # README "Pairs per split" table
-        'super1': dict(train=10, val=4, test=4), 'super2': dict(train=4, val=4, test=4,
-                                                               different_test=5),
+        'super1': dict(train=10, val=4, test=4),
+        'super2': dict(train=4, val=4, test=4, different_test=5),
         'super3': dict(train=1, val=4, test=4, different_test=5),
         'super4': dict(train=4, val=4, test=5), 'ebc1': dict(train=16, val=3, test=3),
         'ebc2': dict(train=4, val=3, test=3), 'ebc3_heldout': dict(train=13, val=3, test=6),

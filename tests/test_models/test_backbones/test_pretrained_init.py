@@ -17,7 +17,8 @@ def checkpoints(tmp_path):
     donor = CSUNetEncoder(swin=SWIN, cnn=None)
     swin_ckpt = tmp_path / 'csunet_full.pth'
     torch.save({'meta': {'epoch': 3},
-                'state_dict': {f'backbone.swin.{k}': v for k, v in donor.swin.state_dict().items()}},
+                'state_dict': {f'backbone.swin.{k}': v
+                               for k, v in donor.swin.state_dict().items()}},
                swin_ckpt)
     resnet = timm.create_model('resnet18')
     cnn_ckpt = tmp_path / 'resnet18_classifier.pth'

@@ -2,7 +2,6 @@
 mmpretrain classifier -> CS-UNet mapping."""
 import re
 
-import csunet  # noqa: F401  (must precede mmseg imports)
 import pytest
 import timm
 import torch
@@ -10,11 +9,12 @@ import torch.nn.functional as F
 from mmengine.runner import load_checkpoint
 from mmseg.registry import MODELS
 
+import csunet  # noqa: F401  (must precede mmseg imports)
+from csunet.fileio import ConversionError
 from csunet.models.backbones.swin_resmlp import SwinResMLP
 from csunet.models.layers import PatchMerging
 from csunet.models.layers.res_mlp import ResMLP
 from csunet.models.utils import load_pretrained
-from csunet.fileio import ConversionError
 from csunet.models.utils.swin_convert import (convert_swin_state_dict, decoder_block_mapping,
                                               detect_swin_layout,
                                               interpolate_relative_position_bias_table,
@@ -205,7 +205,8 @@ def test_mmpretrain_to_csunet_loads_into_model(tiny_csunet_cfg, tmp_path):
         assert torch.equal(swin.state_dict()[k], v), k
     for d, e in enumerate((2, 1, 0)):
         for j in range(min(depths[e], decoder_depths[d])):
-            dec, enc = head.layers_up[d].blocks[j].state_dict(), swin.layers[e].blocks[j].state_dict()
+            dec = head.layers_up[d].blocks[j].state_dict()
+            enc = swin.layers[e].blocks[j].state_dict()
             assert dec.keys() == enc.keys()
             assert all(torch.equal(dec[k], enc[k]) for k in dec), (d, j)
     unmapped = head.layers_up[0].blocks[2].state_dict()
