@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 #: class of their own).
 MERGED = {'oxide': ('oxide', 'crack')}
 
-#: ``summary.csv`` columns compared, in order, with a label and whether it is a fraction.
+#: ``summary.csv`` columns compared, in order, with their labels (area fractions are shown in %).
 QUANTITIES: Sequence[Tuple[str, str]] = (
     ('area_fraction', 'area fraction (%)'),
     ('count', 'particles per image'),
