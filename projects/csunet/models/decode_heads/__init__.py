@@ -1,3 +1,5 @@
 from .swin_expand_head import SwinExpandDecoder
+from .transdeeplab_head import TransDeepLabHead
 
 __all__ = ['SwinExpandDecoder']
+__all__ += ['TransDeepLabHead']
