@@ -81,6 +81,8 @@ ENCODERS: Dict[str, Encoder] = {
 
 #: Header line that marks a leaf config as this generator's output (hand-written leaves lack it).
 WRITTEN_BY = '# Written by tools/misc/experiments.py write'
+#: The same for the leaves of the comparison models (``configs/baselines/``).
+WRITTEN_BY_BASELINE = '# Written by tools/misc/experiments.py baseline'
 #: pretraining -> tag in config names.
 CNN_PRETRAININGS = {'none': 'rand', 'imagenet': 'in', 'micronet': 'mn',
                     'imagenet_micronet': 'inmn'}
@@ -191,10 +193,93 @@ model = dict(
 '''
 
 
-def write_leaf(exp: Experiment, out_dir: str, force: bool = False) -> str:
-    """Write ``exp``'s leaf into ``out_dir`` (atomically) and return its path. An existing file
-    that differs is kept unless ``force``: ``FileExistsError`` names it."""
-    text = render(exp, out_dir)
+#: The paper's comparison models on the same Swin-T weights (``configs/baselines/``): the name
+#: in config names -> its model fragment (``_base_/models/<fragment>.py``), a description, and
+#: the backbone argument holding the Swin-T stage depths (stages 0-2: these models have no
+#: stride-32 stage).
+BASELINES: Dict[str, Dict[str, str]] = {
+    'transdeeplab-2l': dict(fragment='transdeeplab', depths_key='depths',
+                            title='TransDeepLab, 2-level Swin spatial pyramid'),
+}
+
+
+class BaselineExperiment(NamedTuple):
+    model: str
+    swin: str
+    swin_pretrain: str
+    dataset: str
+
+    @property
+    def name(self) -> str:
+        swin = 'swint' + ('-int' if self.swin == 'intermediate' else '')
+        tag = [] if self.swin_pretrain == 'none' else [SWIN_PRETRAININGS[self.swin_pretrain]]
+        return '_'.join([self.model, swin, *tag, self.dataset])
+
+    @property
+    def swin_checkpoint(self) -> Optional[str]:
+        return Experiment('resnet50', 'none', self.swin, self.swin_pretrain,
+                          self.dataset).swin_checkpoint
+
+
+def all_baselines() -> List[BaselineExperiment]:
+    return [BaselineExperiment(*c) for c in itertools.product(BASELINES, SWIN_VARIANTS,
+                                                              SWIN_PRETRAININGS, DATASETS)]
+
+
+def validate_baseline(**axes: str) -> BaselineExperiment:
+    """A baseline experiment from axis values; ValueError listing the valid values of any unknown
+    one."""
+    valid = dict(model=BASELINES, swin=SWIN_VARIANTS, swin_pretrain=SWIN_PRETRAININGS,
+                 dataset=DATASETS)
+    errors = [f'unknown {axis.replace("_", "-")} {axes[axis]!r}; valid: {", ".join(choices)}'
+              for axis, choices in valid.items() if axes[axis] not in choices]
+    if errors:
+        raise ValueError('\n'.join(errors))
+    return BaselineExperiment(**{axis: axes[axis] for axis in valid})
+
+
+def render_baseline(exp: BaselineExperiment, out_dir: str = 'configs/baselines') -> str:
+    """Text of the leaf config of a baseline experiment: the model fragment, trained like CS-UNet
+    (its loss and NASA's two-phase schedule: equal budget), with the Swin-T variant's stage depths
+    and the Swin pretraining fragment's ``init_cfg``."""
+    base = os.path.relpath(os.path.join(REPO_ROOT, 'configs', '_base_'),
+                           os.path.abspath(out_dir)).replace(os.sep, '/')
+    spec = BASELINES[exp.model]
+    depths = list(SWIN_DEPTHS[exp.swin][:3])
+    if exp.swin_checkpoint is None:
+        init = 'init_cfg=_base_.swin_init_cfg'
+    else:
+        init = (f'init_cfg=dict(\n            _base_.swin_init_cfg,\n'
+                f"            checkpoint='{exp.swin_checkpoint}',\n            _delete_=True)")
+    return f'''\
+# {spec['title']} on {exp.dataset}: Swin-T {exp.swin} ({exp.swin_pretrain}), trained like CS-UNet
+# (0.7 BCE + 0.3 Dice, NASA two-phase schedule); its own recipe: _base_/schedules/sgd_poly_ce-dice.py.
+{WRITTEN_BY_BASELINE} --model {exp.model} --swin {exp.swin} \\
+#     --swin-pretrain {exp.swin_pretrain} --dataset {exp.dataset}
+# Checkpoint files: see configs/_base_/pretraining/.
+_base_ = [
+    '{base}/models/{spec['fragment']}.py',
+    '{base}/default_runtime.py',
+    '{base}/schedules/nasa_two_phase.py',
+    '{base}/datasets/{exp.dataset}.py',
+    '{base}/pretraining/swin_{exp.swin_pretrain}.py',
+]
+log_processor = dict(by_epoch=True)
+model = dict(
+    backbone=dict(
+        {spec['depths_key']}={depths},  # Swin-T {exp.swin}, stages 0-2
+        {init}),
+    decode_head=dict(num_classes={DATASETS[exp.dataset]}),
+    # whole or slide inference: the dataset fragment's
+    test_cfg=_base_.model_test_cfg)
+'''
+
+
+def write_leaf(exp, out_dir: str, force: bool = False) -> str:
+    """Write the leaf of ``exp`` (an :class:`Experiment` or a :class:`BaselineExperiment`) into
+    ``out_dir`` (atomically) and return its path. An existing file that differs is kept unless
+    ``force``: ``FileExistsError`` names it."""
+    text = render(exp, out_dir) if isinstance(exp, Experiment) else render_baseline(exp, out_dir)
     path = os.path.join(out_dir, exp.name + '.py')
     if os.path.exists(path) and not force:
         with open(path, encoding='utf-8') as f:

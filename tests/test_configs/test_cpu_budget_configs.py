@@ -19,6 +19,7 @@ COUNTERPARTS = {
     'csunet_r50_ebc1-256x256.py': 'csunet/csunet_r50_ebc1.py',
     'swinunet_swint_ebc1-256x256.py': 'baselines/swinunet_swint_ebc1.py',
     'unet_s5-d16_ebc1-256x256.py': 'baselines/unet_s5-d16_ebc1.py',
+    'transdeeplab-2l_swint_ebc1-256x256.py': 'baselines/transdeeplab-2l_swint_ebc1.py',
 }
 DATA_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 

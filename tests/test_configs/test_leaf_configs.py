@@ -30,6 +30,7 @@ CHECKPOINT_RE = {
 
 
 EXPERIMENTS = {e.name: e for e in EXP.all_experiments()}
+BASELINE_EXPERIMENTS = {e.name: e for e in EXP.all_baselines()}
 _BUILT = {}  # model-config JSON (without init_cfg) -> built
 
 
@@ -130,9 +131,29 @@ def test_leaf_configs_exist():
         assert f'csunet_r50_imagenet_{ds}.py' in names
 
 
+def generated_baseline(path):
+    """The baseline experiment a generated ``configs/baselines/`` leaf was written for; None for
+    a hand-written one (mmseg's UNet, Swin-Unet)."""
+    text, name = Path(path).read_text(), Path(path).stem
+    if EXP.WRITTEN_BY_BASELINE not in text:
+        assert name not in BASELINE_EXPERIMENTS, f'{path}: lacks {EXP.WRITTEN_BY_BASELINE!r}'
+        return None
+    assert name in BASELINE_EXPERIMENTS, f'{path}: no baseline experiment is named {name!r}'
+    return BASELINE_EXPERIMENTS[name]
+
+
 @pytest.mark.parametrize('path', LEAF_CONFIGS, ids=lambda p: p.name)
 def test_leaf_config_builds(path):
     cfg = Config.fromfile(str(path))
+    baseline = generated_baseline(path) if path.parent.name == 'baselines' else None
+    if baseline is not None:
+        assert path.read_text() == EXP.render_baseline(baseline, str(path.parent)), (
+            f'{path.name} differs from the generator output: regenerate it with '
+            f'tools/misc/experiments.py baseline ... --force')
+        init = cfg.model.backbone.init_cfg
+        if baseline.swin_pretrain != 'none':
+            m = CHECKPOINT_RE['swin'].match(init.checkpoint)
+            assert m and m['variant'] == baseline.swin, init.checkpoint
     exp = generated_experiment(path) if path.parent.name == 'csunet' else None
     if path.parent.name == 'csunet' and exp is None:  # hand-written: parsed and built only
         assert _build_once(cfg.model) == cfg.model.type
@@ -256,3 +277,23 @@ def test_every_encoder_of_the_grid_gives_the_decoder_its_widths():
             assert len(cnn.out_channels) == 4, model_name
             assert list(cnn.out_strides) == [4, 8, 16, 32], model_name
 
+
+def test_baseline_experiments_list_and_write(tmp_path):
+    tool = str(REPO_ROOT / 'tools/misc/experiments.py')
+    out = subprocess.run([sys.executable, tool, 'list', '--baselines'], capture_output=True,
+                         text=True, check=True).stdout.split()
+    n = len(EXP.BASELINES) * len(EXP.SWIN_VARIANTS) * len(EXP.SWIN_PRETRAININGS) * len(
+        EXP.DATASETS)
+    assert out[-1] == str(n) and 'transdeeplab-2l_swint_super1' in out
+    assert 'transdeeplab-2l_swint-int_inml_ebc3' in out
+    bad = subprocess.run([sys.executable, tool, 'baseline', '--model', 'nope', '--dataset',
+                          'ebc1'], capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown model 'nope'" in bad.stderr
+    written = subprocess.run([sys.executable, tool, 'baseline', '--model', 'transdeeplab-2l',
+                              '--swin', 'intermediate', '--swin-pretrain', 'imagenet',
+                              '--dataset', 'super2', '-o', str(tmp_path)],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    cfg = Config.fromfile(written)
+    assert cfg.model.backbone.depths == [2, 2, 2]
+    assert cfg.model.backbone.init_cfg.checkpoint == 'checkpoints/swin_intermediate_imagenet.pth'
+    assert cfg.model.decode_head.num_classes == 3
