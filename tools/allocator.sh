@@ -2,7 +2,7 @@
 # processes on jemalloc where the system has it (Debian/Ubuntu: apt-get install libjemalloc2).
 # glibc's malloc keeps much of what a training step frees (large activation buffers at
 # changing sizes), so the peak RSS of a 512², batch-2 CPU step of csunet_r50 was 5.51 GB on
-# glibc and 4.31 GB on jemalloc (Unet-r50: 3.43 -> 2.95 GB); README "Speed and memory".
+# glibc and 4.31 GB on jemalloc (Unet-r50: 3.43 -> 2.95 GB); docs/benchmark.md.
 #   CSUNET_ALLOCATOR=system   keep the C library's malloc
 #   CSUNET_JEMALLOC=/path.so  use this jemalloc library instead of the one ldconfig knows
 # An LD_PRELOAD that already names a jemalloc or tcmalloc is left alone.

@@ -32,7 +32,7 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
     "$VENV/bin/python" -m pip install --disable-pip-version-check -q -U pip 'setuptools<81' wheel
     FULL_MMCV=0
     if "$VENV/bin/python" -m pip show -q mmcv >/dev/null 2>&1; then
-        # A full mmcv built by the user (README "Full mmcv") owns the same `mmcv` package as
+        # A full mmcv built by the user (docs/install.md "Full mmcv") owns the same `mmcv` package as
         # mmcv-lite: installing mmcv-lite over it would mix the two. Keep it.
         echo "setup_env: full mmcv found in $VENV; keeping it instead of mmcv-lite"
         FULL_MMCV=1

@@ -50,7 +50,7 @@ def _unavailable(name: str) -> Callable[..., NoReturn]:
     message = (
         f'mmcv.ops.{name} is a compiled mmcv op, but the installed mmcv is mmcv-lite (no '
         f'mmcv._ext). CS-UNet does not need it; if your config does, build full mmcv as the '
-        f'csunet README describes ("Full mmcv (optional)").')
+        f'csunet docs describe (docs/install.md, "Full mmcv (optional)").')
 
     class _UnavailableOp:
         """Placeholder for a compiled op: importing it works, using it raises."""
