@@ -50,12 +50,27 @@ def test_compiled_op_raises_a_clear_error():
         CrissCrossAttention(8)
     with pytest.raises(MMCVOpsUnavailableError, match='sigmoid_focal_loss'):
         sigmoid_focal_loss(None, None)
-    # mmseg's FocalLoss calls the compiled op on CPU-incompatible paths only when used
-    import torch
     from mmseg.models.decode_heads import CCHead
     with pytest.raises(MMCVOpsUnavailableError, match='CrissCrossAttention'):
         CCHead(in_channels=8, channels=4, num_classes=2)
-    assert torch is not None
+
+
+def test_mmseg_focal_loss_works_on_the_cpu():
+    """mmseg's FocalLoss calls the compiled ``sigmoid_focal_loss`` only for CUDA tensors; on the
+    CPU its pure-PyTorch path runs (also on mmcv-lite) and equals torchvision's focal loss."""
+    import torch
+    import torch.nn.functional as F
+    import torchvision
+    from mmseg.models.losses import FocalLoss
+    torch.manual_seed(0)
+    pred = torch.randn(2, 3, 4, 4, requires_grad=True)
+    target = F.one_hot(torch.randint(0, 3, (2, 4, 4)), 3).permute(0, 3, 1, 2).float()
+    loss = FocalLoss(gamma=2.0, alpha=0.25)(pred, target)
+    ref = torchvision.ops.sigmoid_focal_loss(pred, target, alpha=0.25, gamma=2.0,
+                                             reduction='mean')
+    assert torch.allclose(loss, ref, rtol=1e-5, atol=1e-7)
+    loss.backward()
+    assert pred.grad is not None and pred.grad.abs().sum() > 0
 
 
 def test_install_is_a_no_op_with_full_mmcv():
