@@ -1,5 +1,6 @@
 # TransDeepLab, 2-level Swin spatial pyramid on ebc1: Swin-T original (imagenet), trained like CS-UNet
-# (0.7 BCE + 0.3 Dice, NASA two-phase schedule); its own recipe: _base_/schedules/sgd_poly_ce-dice.py.
+# (0.7 BCE + 0.3 Dice, NASA two-phase schedule); its own recipe:
+# _base_/schedules/sgd_poly_ce-dice.py.
 # Written by tools/misc/experiments.py baseline --model transdeeplab-2l --swin original \
 #     --swin-pretrain imagenet --dataset ebc1
 # Checkpoint files: see configs/_base_/pretraining/.

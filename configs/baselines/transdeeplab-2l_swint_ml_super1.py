@@ -1,5 +1,6 @@
 # TransDeepLab, 2-level Swin spatial pyramid on super1: Swin-T original (microlite), trained like CS-UNet
-# (0.7 BCE + 0.3 Dice, NASA two-phase schedule); its own recipe: _base_/schedules/sgd_poly_ce-dice.py.
+# (0.7 BCE + 0.3 Dice, NASA two-phase schedule); its own recipe:
+# _base_/schedules/sgd_poly_ce-dice.py.
 # Written by tools/misc/experiments.py baseline --model transdeeplab-2l --swin original \
 #     --swin-pretrain microlite --dataset super1
 # Checkpoint files: see configs/_base_/pretraining/.

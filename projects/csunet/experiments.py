@@ -253,7 +253,8 @@ def render_baseline(exp: BaselineExperiment, out_dir: str = 'configs/baselines')
                 f"            checkpoint='{exp.swin_checkpoint}',\n            _delete_=True)")
     return f'''\
 # {spec['title']} on {exp.dataset}: Swin-T {exp.swin} ({exp.swin_pretrain}), trained like CS-UNet
-# (0.7 BCE + 0.3 Dice, NASA two-phase schedule); its own recipe: _base_/schedules/sgd_poly_ce-dice.py.
+# (0.7 BCE + 0.3 Dice, NASA two-phase schedule); its own recipe:
+# _base_/schedules/sgd_poly_ce-dice.py.
 {WRITTEN_BY_BASELINE} --model {exp.model} --swin {exp.swin} \\
 #     --swin-pretrain {exp.swin_pretrain} --dataset {exp.dataset}
 # Checkpoint files: see configs/_base_/pretraining/.

@@ -2,13 +2,13 @@
 import copy
 import os.path as osp
 
-import csunet  # noqa: F401  (must precede mmseg imports)
 import numpy as np
 import pytest
-from mmengine.config import Config
 from mmcv.transforms import Compose
+from mmengine.config import Config
 from mmseg.registry import TRANSFORMS
 
+import csunet  # noqa: F401  (registries; conftest.py applied csunet.compat before any mmseg import)
 from csunet.datasets.synthetic import make_sample
 from csunet.datasets.transforms import AlbuSeg
 

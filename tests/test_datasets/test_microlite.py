@@ -5,10 +5,6 @@ import pytest
 import torch
 from mmengine.registry import init_default_scope
 
-from csunet.datasets import MICROLITE_AVAILABLE
-
-pytestmark = pytest.mark.skipif(not MICROLITE_AVAILABLE, reason='mmpretrain not installed')
-
 
 @pytest.fixture(autouse=True)
 def _pretrain_scope():

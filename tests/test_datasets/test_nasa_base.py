@@ -1,9 +1,9 @@
 """NASASegDataset: the one base of the data sets in the NASA-converter layout."""
-import csunet  # noqa: F401  (must precede mmseg imports)
 import cv2
 import numpy as np
 from mmseg.datasets import BaseSegDataset
 
+import csunet  # noqa: F401  (registries; conftest.py applied csunet.compat before any mmseg import)
 from csunet.datasets import EBCDataset, NASASegDataset, SuperDataset
 
 

@@ -3,11 +3,11 @@ reading errors; plus hand-decoded pixels of real benchmark masks (skipped withou
 import json
 from pathlib import Path
 
-import csunet  # noqa: F401  (must precede mmseg imports)
 import numpy as np
 import pytest
 import tifffile
 
+import csunet  # noqa: F401  (registries; conftest.py applied csunet.compat before any mmseg import)
 from csunet.datasets import nasa_encoding as enc
 
 DATA = Path(__file__).resolve().parents[2].parent / 'shared/data/nasa_benchmark'

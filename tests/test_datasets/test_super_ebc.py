@@ -3,13 +3,13 @@ dataset config fragments; the real-data test converts Super3 and loads it."""
 import importlib.util
 from pathlib import Path
 
-import csunet  # noqa: F401  (must precede mmseg imports)
 import cv2
 import numpy as np
 import pytest
 from mmengine.config import Config
 from mmseg.registry import DATASETS, TRANSFORMS
 
+import csunet  # noqa: F401  (registries; conftest.py applied csunet.compat before any mmseg import)
 from csunet.datasets import CheckSegLabels, EBCDataset, SuperDataset
 
 REPO = Path(__file__).resolve().parents[1].parent

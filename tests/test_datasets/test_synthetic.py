@@ -2,11 +2,11 @@
 import importlib.util
 from pathlib import Path
 
-import csunet  # noqa: F401  (compat shim first)
 import cv2
 import numpy as np
 import pytest
 
+import csunet  # noqa: F401  (registries; conftest.py applied csunet.compat before any mmseg import)
 from csunet.datasets.synthetic import PARTS, generate_dataset, make_sample
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

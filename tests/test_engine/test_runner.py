@@ -2,11 +2,11 @@
 import argparse
 import os
 
-import csunet  # noqa: F401  (must precede mmseg imports)
 import pytest
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
+import csunet  # noqa: F401  (registries; conftest.py applied csunet.compat before any mmseg import)
 from csunet.engine.runner import add_runner_args, build_runner, load_config, parse_runner_args
 
 

@@ -14,7 +14,7 @@ from mmengine.runner import Runner
 from mmseg.registry import HOOKS
 from torch.utils.data import DataLoader, Dataset
 
-import csunet  # noqa: F401  (compat shim + registries; must precede mmseg imports)
+import csunet  # noqa: F401  (registries; conftest.py applied csunet.compat before any mmseg import)
 from csunet.engine import TwoPhaseEarlyStopHook
 
 PATIENCE = 2

@@ -3,10 +3,6 @@ import pytest
 import torch
 from mmengine.registry import init_default_scope
 
-from csunet.evaluation import CLIPPED_ACCURACY_AVAILABLE
-
-pytestmark = pytest.mark.skipif(not CLIPPED_ACCURACY_AVAILABLE, reason='mmpretrain not installed')
-
 
 @pytest.fixture(autouse=True)
 def _pretrain_scope():

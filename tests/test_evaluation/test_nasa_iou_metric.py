@@ -1,15 +1,15 @@
 """NASAIoUMetric: per-image IoU pooled over a class set, averaged over images (hand-computed)."""
 from functools import partial
 
-import csunet  # noqa: F401  (compat shim first)
 import pytest
 import torch
 from mmengine.evaluator import Evaluator
 from mmengine.structures import PixelData
-
-from csunet.evaluation import NASAIoUMetric, pooled_intersection_union, predicted_masks
 from mmseg.registry import METRICS
 from mmseg.structures import SegDataSample
+
+import csunet  # noqa: F401  (registries; conftest.py applied csunet.compat before any mmseg import)
+from csunet.evaluation import NASAIoUMetric, pooled_intersection_union, predicted_masks
 
 #: The argmax variant scored on label maps (the hand-computed cases below are label maps).
 ArgmaxIoU = partial(NASAIoUMetric, prediction='argmax', metric_name='nasa_iou')

@@ -37,8 +37,11 @@ def test_gradients_reach_both_branches_and_the_decoder(tiny_csunet_cfg):
         'swin': model.backbone.swin.layers[0].blocks[0].attn.qkv.weight,
         'swin_deep': model.backbone.swin.layers[3].blocks[0].mlp.fc3.weight,
         'cnn': model.backbone.cnn.model.conv1.weight,
-        # (timm zero-initialises each block's last BN gamma, so probe the projection shortcut)
-        'cnn_deep': model.backbone.cnn.model.layer4[0].downsample[0].weight,
+        # TimmCNN builds timm's ResNets with zero_init_last=False (torchvision's start: each
+        # block's last BN gamma is 1, not 0), so the deepest block's main path learns from the
+        # first step, not only its projection shortcut.
+        'cnn_deep': model.backbone.cnn.model.layer4[0].conv2.weight,  # resnet18: BasicBlock
+        'cnn_shortcut': model.backbone.cnn.model.layer4[0].downsample[0].weight,
         'decoder': model.decode_head.layers_up[0].blocks[0].attn.proj.weight,
         'fusion': model.decode_head.concat_linears[2].weight,
         'classifier': model.decode_head.conv_seg.weight,

@@ -8,12 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import csunet  # noqa: F401  (must precede mmseg imports)
 import pytest
 import timm
 import torch
 import torchvision
 
+import csunet  # noqa: F401  (registries; conftest.py applied csunet.compat before any mmseg import)
 from csunet.models.backbones.swin_resmlp import SwinResMLP
 from csunet.models.backbones.timm_cnn import TimmCNN
 from csunet.models.utils import load_pretrained

@@ -17,7 +17,7 @@ import pytest
 import tifffile
 from PIL import Image
 
-import csunet  # noqa: F401  (must precede mmseg imports)
+import csunet  # noqa: F401  (registries; conftest.py applied csunet.compat before any mmseg import)
 from csunet.fileio import write_bytes_atomic
 
 REPO = Path(__file__).resolve().parents[1].parent

@@ -1,37 +1,28 @@
 """``ClippedAccuracy``: mmpretrain's top-k accuracy for score vectors with fewer than k classes.
 
 Registered in mmpretrain's ``METRICS`` (used by the MicroLite pretraining configs,
-``configs/pretrain/``) when mmpretrain is importable; otherwise this module defines nothing and
-raises nothing (``CLIPPED_ACCURACY_AVAILABLE`` is False).
+``configs/pretrain/``); mmpretrain is a required dependency.
 """
 import torch
+from mmpretrain.evaluation import Accuracy
+from mmpretrain.registry import METRICS
 
-try:
-    from mmpretrain.evaluation import Accuracy
-    from mmpretrain.registry import METRICS
-except ImportError:  # mmpretrain is optional (segmentation only)
-    Accuracy = METRICS = None
+__all__ = ['ClippedAccuracy']
 
-#: Whether mmpretrain is importable (and ``ClippedAccuracy`` defined and registered).
-CLIPPED_ACCURACY_AVAILABLE = Accuracy is not None
-__all__ = ['CLIPPED_ACCURACY_AVAILABLE']
 
-if CLIPPED_ACCURACY_AVAILABLE:
-    __all__.append('ClippedAccuracy')
+@METRICS.register_module()
+class ClippedAccuracy(Accuracy):
+    """mmpretrain's :class:`~mmpretrain.evaluation.Accuracy`, with top-k for k >= classes.
 
-    @METRICS.register_module()
-    class ClippedAccuracy(Accuracy):
-        """mmpretrain's :class:`~mmpretrain.evaluation.Accuracy`, with top-k for k >= classes.
+    mmpretrain's ``Accuracy(topk=(1, 5))`` raises ``ValueError`` ("Top-5 accuracy is
+    unavailable ...") on score vectors with fewer than 5 classes (small test sets, subsets of
+    MicroLite). Top-k accuracy with k >= C is 1.0 by definition (every class is among the
+    top k), so here k is clipped to C for the computation and the metric keeps its name
+    (``accuracy/top5``). With C >= max(topk) this is exactly ``Accuracy``.
+    """
 
-        mmpretrain's ``Accuracy(topk=(1, 5))`` raises ``ValueError`` ("Top-5 accuracy is
-        unavailable ...") on score vectors with fewer than 5 classes (small test sets, subsets of
-        MicroLite). Top-k accuracy with k >= C is 1.0 by definition (every class is among the
-        top k), so here k is clipped to C for the computation and the metric keeps its name
-        (``accuracy/top5``). With C >= max(topk) this is exactly ``Accuracy``.
-        """
-
-        @staticmethod
-        def calculate(pred, target, topk=(1, ), thrs=(0., )):
-            if isinstance(pred, torch.Tensor) and pred.ndim == 2:
-                topk = tuple(min(int(k), pred.size(1)) for k in topk)
-            return Accuracy.calculate(pred, target, topk, thrs)
+    @staticmethod
+    def calculate(pred, target, topk=(1, ), thrs=(0., )):
+        if isinstance(pred, torch.Tensor) and pred.ndim == 2:
+            topk = tuple(min(int(k), pred.size(1)) for k in topk)
+        return Accuracy.calculate(pred, target, topk, thrs)

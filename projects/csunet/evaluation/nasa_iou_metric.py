@@ -44,7 +44,6 @@ import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
-
 from mmseg.registry import METRICS
 
 __all__ = ['NASAIoUMetric', 'pooled_intersection_union', 'predicted_masks']

@@ -29,8 +29,8 @@ def test_decoder_structure_follows_swin_unet():
     head = SwinExpandDecoder(in_channels=[96, 192, 384, 768, 256, 512, 1024, 2048],
                              decoder_depths=(6, 2, 2), num_classes=3)
     assert head.bottleneck_expand.expand.in_features == 768 + 2048
-    assert [lin.in_features for lin in head.concat_linears] == [2 * 384 + 1024, 2 * 192 + 512,
-                                                              2 * 96 + 256]
+    assert [lin.in_features for lin in head.concat_linears] == [
+        2 * 384 + 1024, 2 * 192 + 512, 2 * 96 + 256]
     assert [lin.out_features for lin in head.concat_linears] == [384, 192, 96]
     assert [len(layer.blocks) for layer in head.layers_up] == [6, 2, 2]
     assert not hasattr(head.layers_up[2], 'upsample')
@@ -56,24 +56,35 @@ def test_forward_modes(model):
     torch.testing.assert_close(results[1].seg_logits.data, logits[1, :, :70, :90])
 
 
-def test_slide_and_whole_inference(model):
-    model.eval()
-    x = torch.randn(1, 3, 100, 120)
-    with torch.no_grad():
-        model.test_cfg = ConfigDict(mode='slide', crop_size=(64, 64), stride=(32, 32))
-        slide = model(x, make_samples(1, 100, 120), mode='predict')
-        model.test_cfg = ConfigDict(mode='whole')
-        whole = model(x, make_samples(1, 100, 120), mode='predict')
-    model.train()
-    assert slide[0].pred_sem_seg.data.shape == whole[0].pred_sem_seg.data.shape == (1, 100, 120)
-
-
 def test_without_cnn_is_a_swin_unet():
-    head = SwinExpandDecoder(in_channels=[32, 64, 128, 256], channels=32, num_heads=(4, 2, 1),
-                             num_classes=2, loss_decode=dict(type='BCEDiceLoss'))
-    feats = [torch.randn(1, c, 32 // s, 32 // s) for c, s in zip([32, 64, 128, 256],
-                                                                   [1, 2, 4, 8])]
-    assert head(feats).shape == (1, 2, 128, 128)
+    """With 4 inputs the decoder is Swin-Unet's: exactly CS-UNet's decoder whose CNN columns (in
+    the bottleneck expansion and the concat linears) are zero, for any CNN maps; no CNN width
+    leaks into its layers."""
+    swin, cnn = [32, 64, 128, 256], [8, 16, 24, 40]
+    kwargs = dict(channels=32, num_heads=(4, 2, 1), decoder_depths=(1, 1, 1), bottleneck_depth=1,
+                  drop_path_rate=0., num_classes=2, loss_decode=dict(type='BCEDiceLoss'))
+    plain = SwinExpandDecoder(in_channels=swin, **kwargs).eval()
+    fused = SwinExpandDecoder(in_channels=swin + cnn, **kwargs).eval()
+    assert plain.bottleneck_expand.expand.in_features == 256
+    assert [lin.in_features for lin in plain.concat_linears] == [2 * 128, 2 * 64, 2 * 32]
+    # The fused decoder with the plain one's weights and zeros for every CNN input column.
+    state = {}
+    for name, value in plain.state_dict().items():
+        target = fused.state_dict()[name]
+        if target.shape != value.shape:  # a linear that also reads the CNN map
+            value = torch.cat([value, value.new_zeros(value.shape[0],
+                                                      target.shape[1] - value.shape[1])], 1)
+        state[name] = value
+    fused.load_state_dict(state)
+    feats = [torch.randn(1, c, 32 // s, 32 // s) for c, s in zip(swin, [1, 2, 4, 8])]
+    cnn_maps = [torch.randn(1, c, 32 // s, 32 // s) for c, s in zip(cnn, [1, 2, 4, 8])]
+    with torch.no_grad():
+        out = plain(feats)
+        assert out.shape == (1, 2, 128, 128)
+        torch.testing.assert_close(fused(feats + cnn_maps), out)
+        # ...and the CNN maps do reach the fused decoder once its columns are not zero.
+        fused.concat_linears[2].weight.data[:, -8:] = 1.
+        assert not torch.allclose(fused(feats + cnn_maps), out)
 
 
 def test_config_errors():

@@ -5,12 +5,12 @@ Each source model is built with random weights by its own library (torchvision, 
 that every layer matters, converted, loaded into ``TimmCNN`` through ``init_cfg`` (all tensors must
 load) and compared with the source's own intermediate features at strides 4/8/16/32.
 """
-import csunet  # noqa: F401  (must precede mmseg imports)
 import pytest
 import torch
 import torchvision
 from torch import nn
 
+import csunet  # noqa: F401  (registries; conftest.py applied csunet.compat before any mmseg import)
 from csunet.fileio import ConversionError, save_checkpoint_atomic
 from csunet.models.backbones.timm_cnn import TimmCNN
 from csunet.models.utils.cnn_convert import (TIMM_NAMES, clean_micronet_state_dict,

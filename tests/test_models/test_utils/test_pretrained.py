@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from csunet.models.utils import PretrainedLoadError, extract_state_dict, unwrap_checkpoint
 from csunet.fileio import ConversionError
+from csunet.models.utils import PretrainedLoadError, extract_state_dict, unwrap_checkpoint
 
 
 def test_unwrap_checkpoint_opens_wrappers_and_drops_non_tensors():

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from mmengine.runner import load_checkpoint
 from mmseg.registry import MODELS
 
-import csunet  # noqa: F401  (must precede mmseg imports)
+import csunet  # noqa: F401  (registries; conftest.py applied csunet.compat before any mmseg import)
 from csunet.fileio import ConversionError
 from csunet.models.backbones.swin_resmlp import SwinResMLP
 from csunet.models.layers import PatchMerging

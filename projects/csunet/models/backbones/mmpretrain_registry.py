@@ -10,38 +10,26 @@ and one parameter layout (``tools/model_converters/mmpretrain2csunet.py`` only r
                  neck=dict(type='GlobalAveragePooling'),
                  head=dict(type='LinearClsHead', num_classes=74, in_channels=768, ...))
 
-mmpretrain is optional: without it (or when its import fails) nothing is registered and no error
-is raised; :data:`MMPRETRAIN_AVAILABLE` tells which. Importing :mod:`mmpretrain.registry` imports
-the whole of mmpretrain (its ``__init__`` imports ``mmpretrain.apis``), which runs on mmcv-lite
-once :mod:`csunet.compat` is applied (``import csunet`` does that first).
+mmpretrain is a required dependency. Importing :mod:`mmpretrain.registry` imports the whole of
+mmpretrain (its ``__init__`` imports ``mmpretrain.apis``), which runs on mmcv-lite once
+:mod:`csunet.compat` is applied (``import csunet`` does that first).
 """
-from typing import Optional
+from mmpretrain.registry import MODELS as PRETRAIN_MODELS
 
 from .swin_resmlp import SwinResMLP
 
-__all__ = ['MMPRETRAIN_AVAILABLE', 'register_in_mmpretrain']
-
-MMPRETRAIN_AVAILABLE = False
+__all__ = ['register_in_mmpretrain']
 
 
-def register_in_mmpretrain() -> Optional[object]:
-    """Register :class:`SwinResMLP` in ``mmpretrain.registry.MODELS``; idempotent.
-
-    Returns:
-        mmpretrain's ``MODELS`` registry, or None when mmpretrain cannot be imported.
-    """
-    global MMPRETRAIN_AVAILABLE
-    try:
-        from mmpretrain.registry import MODELS as PRETRAIN_MODELS
-    except ImportError:  # mmpretrain not installed (or broken): segmentation still works
-        return None
+def register_in_mmpretrain():
+    """Register :class:`SwinResMLP` in ``mmpretrain.registry.MODELS``; idempotent. Returns that
+    registry."""
     registered = PRETRAIN_MODELS.module_dict.get(SwinResMLP.__name__)
     if registered is None:
         PRETRAIN_MODELS.register_module(module=SwinResMLP)
     elif registered is not SwinResMLP:
         raise KeyError(f'mmpretrain MODELS already holds another {SwinResMLP.__name__} '
                        f'({registered.__module__}); refusing to shadow it')
-    MMPRETRAIN_AVAILABLE = True
     return PRETRAIN_MODELS
 
 
