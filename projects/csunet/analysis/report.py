@@ -1,22 +1,22 @@
-"""Outputs of ``tools/analyze.py``: CSV tables, overlays, field statistics and the HTML report.
+"""Outputs of ``tools/analyze.py``: CSV tables, overlays, field statistics; the HTML report is
+:mod:`.html_report` (re-exported here as :func:`write_report`).
 
 Every file is written atomically (temporary file beside it, then renamed), so an interrupted
 run never leaves a half-written output.
 """
 import csv
-import html
 import io
 import math
 import os
 import os.path as osp
 import tempfile
-from urllib.parse import quote
 from typing import Dict, List, Optional, Sequence
 
 import cv2
 import numpy as np
 
 from ..fileio import write_bytes_atomic, write_text_atomic
+from .html_report import write_report
 from .measure import IGNORE
 
 __all__ = [
@@ -196,43 +196,3 @@ def thumbnail(path: str, rgb: np.ndarray, max_side: int = 768) -> None:
     if not ok:
         raise OSError(f'could not encode {path}')
     write_bytes_atomic(path, buf.tobytes())
-
-
-def _table(rows: Sequence[dict], fields: Sequence[str]) -> str:
-    head = ''.join(f'<th>{html.escape(f)}</th>' for f in fields)
-    body = ''.join('<tr>' + ''.join(f'<td>{html.escape(str(_fmt(r.get(f, ""))))}</td>'
-                                    for f in fields) + '</tr>' for r in rows)
-    return f'<table><tr>{head}</tr>{body}</table>'
-
-
-def write_report(path: str, title: str, field_stats: Sequence[dict],
-                 summary_rows: Sequence[dict], images: Sequence[dict],
-                 failures: Sequence[tuple], notes: Sequence[str] = ()) -> None:
-    """``report.html``: field statistics, the summary table, per image the pictures (paths
-    relative to the report) and histograms, and the files that failed with their reason."""
-    parts = [f'<!doctype html><meta charset="utf-8"><title>{html.escape(title)}</title>',
-             '<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;'
-             'font-size:12px}td,th{border:1px solid #bbb;padding:2px 6px}img{max-width:48%;'
-             'margin:2px;vertical-align:top}.h img{max-width:98%}</style>',
-             f'<h1>{html.escape(title)}</h1>']
-    parts += [f'<p>{html.escape(n)}</p>' for n in notes]
-    parts.append('<h2>Area fraction over the fields (ASTM E1245 style)</h2>')
-    parts.append('<p>mean over images, sample standard deviation, 95 % confidence interval '
-                 'half-width t(0.975, n-1) s / sqrt(n) and relative accuracy CI / mean.</p>')
-    parts.append(_table(field_stats, ['class', 'images', 'area_fraction_mean',
-                                      'area_fraction_std', 'ci95', 'relative_accuracy_pct']))
-    if failures:
-        parts.append('<h2>Files not analysed</h2><ul>' + ''.join(
-            f'<li>{html.escape(p)}: {html.escape(r)}</li>' for p, r in failures) + '</ul>')
-    parts.append('<h2>Per image and class</h2>')
-    fields = [f for f in summary_rows[0].keys()] if summary_rows else []
-    parts.append(_table(summary_rows, fields))
-    for item in images:
-        parts.append(f'<h3>{html.escape(item["name"])}</h3><p>{html.escape(item["info"])}</p>')
-        # quote(): file names may hold '#', '%' or spaces (NASA's EBC names do)
-        parts.append(''.join(f'<img src="{html.escape(quote(p))}" '
-                             f'alt="{html.escape(osp.basename(p))}">' for p in item['pictures']))
-        if item.get('histogram'):
-            parts.append(f'<div class="h"><img src="{html.escape(quote(item["histogram"]))}" '
-                         'alt="histograms"></div>')
-    write_text_atomic(path, '\n'.join(parts) + '\n')
