@@ -6,6 +6,9 @@ The command line is ``tools/misc/experiments.py``::
     python tools/misc/experiments.py list --count    # the count only
     python tools/misc/experiments.py write --encoder seresnext50_32x4d --cnn-pretrain micronet \\
         --swin original --swin-pretrain microlite --dataset super1 [-o configs/csunet/] [--force]
+    python tools/misc/experiments.py list --baselines  # the comparison models' experiments
+    python tools/misc/experiments.py baseline --model transdeeplab-2l --swin original \\
+        --swin-pretrain imagenet --dataset ebc1 [-o configs/baselines/] [--force]
 
 Axes: CNN encoder (``configs/_base_/encoders/``) x CNN pretraining x Swin variant
 (``configs/_base_/swin/``) x Swin pretraining (``configs/_base_/pretraining/``) x dataset
@@ -39,9 +42,12 @@ from .fileio import write_text_atomic
 from .models.backbones.swin_resmlp import SWIN_DEPTHS
 from .models.utils.cnn_convert import timm_name_for
 
-#: The checkout this module lives in (``projects/csunet/`` -> the repository), whose ``configs/``
-#: the leaves are written into.
+#: The checkout this module lives in (``projects/csunet/`` -> the repository) when csunet is
+#: installed editable from it (``pip install -e .``), as the README's setup does.
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+#: Its ``configs/``: the default ``configs_dir`` of :func:`render` / :func:`write_leaf`, whose
+#: ``_base_`` fragments the leaves inherit.
+CONFIGS_DIR = os.path.join(REPO_ROOT, 'configs')
 
 
 class Encoder(NamedTuple):
@@ -146,10 +152,26 @@ def validate(**axes: str) -> Experiment:
     return Experiment(**{axis: axes[axis] for axis in valid})
 
 
-def render(exp: Experiment, out_dir: str = 'configs/csunet') -> str:
-    """Text of the leaf config of ``exp``, with ``_base_`` paths relative to ``out_dir``."""
-    base = os.path.relpath(os.path.join(REPO_ROOT, 'configs', '_base_'),
-                           os.path.abspath(out_dir)).replace(os.sep, '/')
+def _relative_base(out_dir: Optional[str], configs_dir: Optional[str], leaf_dir: str) -> str:
+    """``configs_dir/_base_`` as a leaf written into ``out_dir`` (default:
+    ``configs_dir/leaf_dir``) names it; FileNotFoundError when it holds no fragments."""
+    configs_dir = os.path.abspath(configs_dir or CONFIGS_DIR)
+    base = os.path.join(configs_dir, '_base_')
+    if not os.path.isfile(os.path.join(base, 'csunet_experiment.py')):
+        # A non-editable install has no configs/ beside the package: the leaves would point at
+        # fragments that do not exist.
+        raise FileNotFoundError(
+            f'{base}: no csunet_experiment.py, so not the repository\'s configs/_base_ (csunet '
+            'is not installed editable from its checkout); pass configs_dir=<repo>/configs')
+    out_dir = os.path.abspath(out_dir or os.path.join(configs_dir, leaf_dir))
+    return os.path.relpath(base, out_dir).replace(os.sep, '/')
+
+
+def render(exp: Experiment, out_dir: Optional[str] = None,
+           configs_dir: Optional[str] = None) -> str:
+    """Text of the leaf config of ``exp``, with ``_base_`` paths from ``out_dir`` (default:
+    ``configs_dir/csunet``) to ``configs_dir/_base_`` (default: :data:`CONFIGS_DIR`)."""
+    base = _relative_base(out_dir, configs_dir, 'csunet')
     num_classes = DATASETS[exp.dataset]
     cnn_name = '_base_.cnn_model_name'
     if exp.cnn_pretrain != 'none':
@@ -238,12 +260,13 @@ def validate_baseline(**axes: str) -> BaselineExperiment:
     return BaselineExperiment(**{axis: axes[axis] for axis in valid})
 
 
-def render_baseline(exp: BaselineExperiment, out_dir: str = 'configs/baselines') -> str:
+def render_baseline(exp: BaselineExperiment, out_dir: Optional[str] = None,
+                    configs_dir: Optional[str] = None) -> str:
     """Text of the leaf config of a baseline experiment: the model fragment, trained like CS-UNet
     (its loss and NASA's two-phase schedule: equal budget), with the Swin-T variant's stage depths
-    and the Swin pretraining fragment's ``init_cfg``."""
-    base = os.path.relpath(os.path.join(REPO_ROOT, 'configs', '_base_'),
-                           os.path.abspath(out_dir)).replace(os.sep, '/')
+    and the Swin pretraining fragment's ``init_cfg``; paths as in :func:`render` (default
+    ``out_dir``: ``configs_dir/baselines``)."""
+    base = _relative_base(out_dir, configs_dir, 'baselines')
     spec = BASELINES[exp.model]
     depths = list(SWIN_DEPTHS[exp.swin][:3])
     if exp.swin_checkpoint is None:
@@ -276,11 +299,13 @@ model = dict(
 '''
 
 
-def write_leaf(exp, out_dir: str, force: bool = False) -> str:
+def write_leaf(exp, out_dir: str, force: bool = False, configs_dir: Optional[str] = None) -> str:
     """Write the leaf of ``exp`` (an :class:`Experiment` or a :class:`BaselineExperiment`) into
-    ``out_dir`` (atomically) and return its path. An existing file that differs is kept unless
-    ``force``: ``FileExistsError`` names it."""
-    text = render(exp, out_dir) if isinstance(exp, Experiment) else render_baseline(exp, out_dir)
+    ``out_dir`` (atomically) and return its path; its ``_base_`` is ``configs_dir/_base_``
+    (default: :data:`CONFIGS_DIR`). An existing file that differs is kept unless ``force``:
+    ``FileExistsError`` names it."""
+    rendering = render if isinstance(exp, Experiment) else render_baseline
+    text = rendering(exp, out_dir, configs_dir)
     path = os.path.join(out_dir, exp.name + '.py')
     if os.path.exists(path) and not force:
         with open(path, encoding='utf-8') as f:

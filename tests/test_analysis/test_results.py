@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from csunet.analysis import results as tool
+from csunet.datasets.synthetic import generate_dataset
 from csunet.evaluation import ClassIoUMetric
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -135,6 +136,13 @@ def test_run_folder_is_reused_only_with_its_settings(tmp_path, monkeypatch):
     assert record['status'] == 'failed' and record['reason'].startswith(f'config {bad}: ')
 
 
+def test_a_checkout_without_the_train_and_test_tools_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(tool, 'ROOT', str(tmp_path))  # as in a non-editable install
+    with pytest.raises(FileNotFoundError, match=r'tools/train\.py or .* installed editable'):
+        tool.run_table([str(tmp_path / 'cfg.py')], [0], [], str(tmp_path / 'out'))
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
 def _write_run(run_dir, attempts, config_text):
     """A run directory as mmengine leaves it: the dumped config and, per attempt (a resume
     starts a new one), ``vis_data/scalars.json``."""
@@ -247,14 +255,11 @@ def test_two_configs_two_seeds_tabulated_then_rerun_skips(tmp_path, monkeypatch)
 
 
 @pytest.mark.slow
-def test_real_run_end_to_end_then_rerun_skips(tmp_path):
-    """The command on a real (tiny) training and test: the metrics, the curves and the skip."""
-    data = tmp_path / 'data'
-    generator = osp.join(REPO, 'tools/dataset_converters/synthetic_micrographs.py')
-    subprocess.run([sys.executable, generator, str(data), '--material', 'super', '--num-train',
-                    '4', '--num-val', '2', '--num-test', '2', '--size', '64', '64'], check=True,
-                   capture_output=True)
-    root = data / 'synthetic_super'
+def test_real_run_end_to_end_then_rerun_skips(tmp_path, monkeypatch):
+    """The command on a real (tiny) training and test and a real failure: the metrics, the
+    curves, the reason; then the finished run is skipped (in-process: nothing is launched)."""
+    root = generate_dataset(tmp_path / 'data', 'super', num_train=4, num_val=2, num_test=2,
+                            size=(64, 64))
     base = osp.join(REPO, 'configs/csunet/csunet_tiny_synthetic.py')
     tiny = tmp_path / 'tiny_a.py'
     tiny.write_text(f"_base_ = '{base}'\nmodel = dict(backbone=dict(swin=dict(embed_dims=32, "
@@ -281,7 +286,7 @@ def test_real_run_end_to_end_then_rerun_skips(tmp_path):
     for metric in ('nasa_iou', 'mIoU', 'IoU.matrix', 'IoU.secondary', 'IoU.tertiary'):
         assert 0 <= float(r[metric]) <= 100, (metric, r)
     assert r['split'] == 'synthetic_super' and r['checkpoint'].endswith('.pth')
-    assert 'depths' in rows[1]['reason']
+    assert rows[1]['reason'].startswith("train: KeyError: \"depths='huge'")
     md = (out / 'results.md').read_text()
     assert '## synthetic_super' in md and f"`tiny_a` | 0 (1/1) | {float(r['nasa_iou']):.2f}" in md
 
@@ -293,8 +298,13 @@ def test_real_run_end_to_end_then_rerun_skips(tmp_path):
     assert its.tolist() == [1, 2] and all(0 < v < 10 for v in losses)
     assert val_its.tolist() == [2] and 0 <= values[0] <= 100
 
-    # Rerun: finished runs are skipped (the failed ones are retried and fail again).
-    again = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=600)
-    assert again.stdout.count('finished before, skipped') == 1, again.stdout
+    # Rerun: the result.json of the real run is recognised as finished with the same settings.
+    # (Retrying failed runs: test_two_configs_two_seeds_tabulated_then_rerun_skips.)
+    launched = []
+    monkeypatch.setattr(tool, 'run_child', lambda cmd, log_path: launched.append(cmd))
+    lines = []
+    records, problems = tool.run_table([str(tiny)], [0], options, str(out), log=lines.append)
+    assert problems == [] and launched == [] and records[0]['skipped']
+    assert lines[1] == '[1/1] tiny_a seed 0: finished before, skipped'
     with open(out / 'results.csv') as f:
-        assert list(csv.DictReader(f))[:1] == rows[:1]
+        assert list(csv.DictReader(f)) == rows[:1]

@@ -15,9 +15,13 @@ import argparse
 import os
 import sys
 
-from csunet.experiments import (BASELINES, CNN_PRETRAININGS, DATASETS, ENCODERS, REPO_ROOT,
-                                SWIN_PRETRAININGS, SWIN_VARIANTS, all_baselines, all_experiments,
-                                validate, validate_baseline, write_leaf)
+from csunet.experiments import (BASELINES, CNN_PRETRAININGS, DATASETS, ENCODERS, SWIN_PRETRAININGS,
+                                SWIN_VARIANTS, all_baselines, all_experiments, validate,
+                                validate_baseline, write_leaf)
+
+# This checkout's configs/ (tools/misc/ -> the repository), whichever way csunet is installed.
+CONFIGS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), 'configs')
 
 
 def main(argv=None) -> int:
@@ -34,7 +38,7 @@ def main(argv=None) -> int:
     pw.add_argument('--swin-pretrain', default='none',
                     help=f'one of {", ".join(SWIN_PRETRAININGS)}')
     pw.add_argument('--dataset', required=True, help=f'one of {", ".join(DATASETS)}')
-    pw.add_argument('-o', '--out-dir', default=os.path.join(REPO_ROOT, 'configs', 'csunet'))
+    pw.add_argument('-o', '--out-dir', default=os.path.join(CONFIGS_DIR, 'csunet'))
     pw.add_argument('--force', action='store_true', help='overwrite a different existing file')
     pb = sub.add_parser('baseline', help='write the leaf config of a comparison model')
     pb.add_argument('--model', required=True, help=f'one of {", ".join(BASELINES)}')
@@ -42,7 +46,7 @@ def main(argv=None) -> int:
     pb.add_argument('--swin-pretrain', default='none',
                     help=f'one of {", ".join(SWIN_PRETRAININGS)}')
     pb.add_argument('--dataset', required=True, help=f'one of {", ".join(DATASETS)}')
-    pb.add_argument('-o', '--out-dir', default=os.path.join(REPO_ROOT, 'configs', 'baselines'))
+    pb.add_argument('-o', '--out-dir', default=os.path.join(CONFIGS_DIR, 'baselines'))
     pb.add_argument('--force', action='store_true', help='overwrite a different existing file')
     args = p.parse_args(argv)
 
@@ -64,8 +68,8 @@ def main(argv=None) -> int:
         print(f'error: {e}', file=sys.stderr)
         return 2
     try:
-        path = write_leaf(exp, args.out_dir, args.force)
-    except FileExistsError as e:
+        path = write_leaf(exp, args.out_dir, args.force, CONFIGS_DIR)
+    except (FileExistsError, FileNotFoundError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 1
     print(path)

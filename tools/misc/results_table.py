@@ -32,8 +32,13 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    records, problems = results.run_table(args.configs, args.seeds, args.cfg_options,
-                                          args.out_dir, log=lambda line: print(line, flush=True))
+    try:
+        records, problems = results.run_table(args.configs, args.seeds, args.cfg_options,
+                                              args.out_dir,
+                                              log=lambda line: print(line, flush=True))
+    except FileNotFoundError as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 2
     if problems:  # a usage error: nothing is run and the tables already written stay as they are
         print(f'error: {args.out_dir} holds runs made with other settings; nothing was run:\n  ' +
               '\n  '.join(problems), file=sys.stderr)

@@ -463,7 +463,15 @@ def run_table(configs: List[str], seeds: List[int], options: List[str], out_dir:
               log=print) -> Tuple[List[dict], List[str]]:
     """Train and test every (config, seed) into ``out_dir`` and write the tables after every run;
     ``(records, problems)``. With ``problems`` (runs in ``out_dir`` made with other settings)
-    nothing is run and nothing written. ``log`` receives one progress line per event."""
+    nothing is run and nothing written. ``log`` receives one progress line per event.
+    FileNotFoundError when the checkout's ``tools/train.py`` / ``tools/test.py`` are not at
+    :data:`ROOT`."""
+    scripts = [osp.join(ROOT, 'tools', name) for name in ('train.py', 'test.py')]
+    if not all(osp.isfile(path) for path in scripts):
+        # ROOT is the checkout only when csunet is installed editable from it (pip install -e .)
+        raise FileNotFoundError(f'{scripts[0]} or {scripts[1]} missing: the runs need the '
+                                'repository\'s tools/, so csunet must be installed editable '
+                                'from its checkout')
     jobs = [(c, s) for c in configs for s in seeds]
     problems = [p for p in (check_reuse(c, s, options, out_dir) for c, s in jobs) if p]
     if problems:
