@@ -216,13 +216,21 @@ model = dict(
 
 
 #: The paper's comparison models on the same Swin-T weights (``configs/baselines/``): the name
-#: in config names -> its model fragment (``_base_/models/<fragment>.py``), a description, and
-#: the backbone argument holding the Swin-T stage depths (stages 0-2: these models have no
-#: stride-32 stage).
-BASELINES: Dict[str, Dict[str, str]] = {
-    'transdeeplab-2l': dict(fragment='transdeeplab', depths_key='depths',
-                            title='TransDeepLab, 2-level Swin spatial pyramid'),
+#: in config names -> its model fragment (``_base_/models/<fragment>.py``), a description, the
+#: backbone argument holding the Swin-T stage depths (stages 0-2: these models have no stride-32
+#: stage) and the one holding the Swin-T ``init_cfg``; with ``cnn``, the model also has a
+#: ResNet-50 (``backbone.cnn``) that starts from the CNN pretraining paired with the Swin one in
+#: :data:`CNN_FOR_SWIN_PRETRAINING`.
+BASELINES: Dict[str, Dict[str, object]] = {
+    'transdeeplab-2l': dict(fragment='transdeeplab', depths_key='depths', init_key='init_cfg',
+                            cnn=False, title='TransDeepLab, 2-level Swin spatial pyramid'),
+    'hiformer-b': dict(fragment='hiformer', depths_key='depths', init_key='swin_init_cfg',
+                       cnn=True, title='HiFormer-B (ResNet-50 + Swin-T + Double-Level Fusion)'),
 }
+#: Swin pretraining -> the CNN pretraining of a comparison model's CNN (the paper's pairs: both
+#: ImageNet, or micrographs: MicroNet CNN with MicroLite Swin-T).
+CNN_FOR_SWIN_PRETRAINING = {'none': 'none', 'imagenet': 'imagenet', 'microlite': 'micronet',
+                            'imagenet_microlite': 'imagenet_micronet'}
 
 
 class BaselineExperiment(NamedTuple):
@@ -269,11 +277,22 @@ def render_baseline(exp: BaselineExperiment, out_dir: Optional[str] = None,
     base = _relative_base(out_dir, configs_dir, 'baselines')
     spec = BASELINES[exp.model]
     depths = list(SWIN_DEPTHS[exp.swin][:3])
-    if exp.swin_checkpoint is None:
-        init = 'init_cfg=_base_.swin_init_cfg'
-    else:
-        init = (f'init_cfg=dict(\n            _base_.swin_init_cfg,\n'
-                f"            checkpoint='{exp.swin_checkpoint}',\n            _delete_=True)")
+
+    def init(key: str, fragment_var: str, checkpoint: Optional[str], indent: str) -> str:
+        if checkpoint is None:
+            return f'{key}=_base_.{fragment_var}'
+        return (f'{key}=dict(\n{indent}    _base_.{fragment_var},\n'
+                f"{indent}    checkpoint='{checkpoint}',\n{indent}    _delete_=True)")
+
+    swin_init = init(spec['init_key'], 'swin_init_cfg', exp.swin_checkpoint, ' ' * 8)
+    cnn_pre = CNN_FOR_SWIN_PRETRAINING[exp.swin_pretrain]
+    cnn_base, cnn_part = '', ''
+    if spec['cnn']:
+        cnn_base = f"\n    '{base}/pretraining/cnn_{cnn_pre}.py',"
+        checkpoint = Experiment('resnet50', cnn_pre, exp.swin, exp.swin_pretrain,
+                                exp.dataset).cnn_checkpoint
+        cnn_part = (',\n        cnn=dict(\n            '
+                    + init('init_cfg', 'cnn_init_cfg', checkpoint, ' ' * 12) + ')')
     return f'''\
 # {spec['title']} on {exp.dataset}: Swin-T {exp.swin} ({exp.swin_pretrain}), trained like CS-UNet
 # (0.7 BCE + 0.3 Dice, NASA two-phase schedule); its own recipe:
@@ -286,13 +305,13 @@ _base_ = [
     '{base}/default_runtime.py',
     '{base}/schedules/nasa_two_phase.py',
     '{base}/datasets/{exp.dataset}.py',
-    '{base}/pretraining/swin_{exp.swin_pretrain}.py',
+    '{base}/pretraining/swin_{exp.swin_pretrain}.py',{cnn_base}
 ]
 log_processor = dict(by_epoch=True)
 model = dict(
     backbone=dict(
         {spec['depths_key']}={depths},  # Swin-T {exp.swin}, stages 0-2
-        {init}),
+        {swin_init}{cnn_part}),
     decode_head=dict(num_classes={DATASETS[exp.dataset]}),
     # whole or slide inference: the dataset fragment's
     test_cfg=_base_.model_test_cfg)

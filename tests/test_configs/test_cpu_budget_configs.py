@@ -20,6 +20,7 @@ COUNTERPARTS = {
     'swinunet_swint_ebc1-256x256.py': 'baselines/swinunet_swint_ebc1.py',
     'unet_s5-d16_ebc1-256x256.py': 'baselines/unet_s5-d16_ebc1.py',
     'transdeeplab-2l_swint_ebc1-256x256.py': 'baselines/transdeeplab-2l_swint_ebc1.py',
+    'hiformer-b_swint_ebc1-256x256.py': 'baselines/hiformer-b_swint_ebc1.py',
 }
 DATA_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 

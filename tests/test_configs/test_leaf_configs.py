@@ -150,7 +150,7 @@ def test_leaf_config_builds(path):
         assert path.read_text() == EXP.render_baseline(baseline, str(path.parent)), (
             f'{path.name} differs from the generator output: regenerate it with '
             f'tools/misc/experiments.py baseline ... --force')
-        init = cfg.model.backbone.init_cfg
+        init = cfg.model.backbone[EXP.BASELINES[baseline.model]['init_key']]
         if baseline.swin_pretrain != 'none':
             m = CHECKPOINT_RE['swin'].match(init.checkpoint)
             assert m and m['variant'] == baseline.swin, init.checkpoint
