@@ -34,15 +34,36 @@ def _run_both_apis(cfg: Config, shape=(40, 56)):
 
 
 def test_config_list_is_complete():
-    """SEG_CONFIGS is every runnable segmentation config: all configs below configs/ except the
-    ``_base_`` fragments and the mmpretrain classification configs of configs/pretrain/."""
-    on_disk = {str(p.relative_to(REPO_ROOT)) for p in (REPO_ROOT / 'configs').rglob('*.py')
-               if '_base_' not in p.parts and 'pretrain' not in p.parts}
-    assert set(SEG_CONFIGS) == on_disk
-    # the ones left out are classifiers, which mmseg's APIs do not apply to
-    pretrain = [p for p in (REPO_ROOT / 'configs/pretrain').glob('*.py')]
-    assert pretrain and all('ImageClassifier' in Config.fromfile(str(p)).model.type
-                            for p in pretrain)
+    """SEG_CONFIGS is every runnable segmentation config: each config below configs/ outside the
+    ``_base_`` fragments is parsed, and those whose model is an mmseg segmentor (and that have the
+    test pipeline the APIs read) must be exactly SEG_CONFIGS; every other one must be an
+    mmpretrain classifier (configs/pretrain/), which mmseg's APIs do not apply to."""
+    from mmpretrain.models import BaseClassifier
+    from mmpretrain.registry import MODELS as PRETRAIN_MODELS
+    from mmseg.models.segmentors import BaseSegmentor
+    from mmseg.registry import MODELS as SEG_MODELS
+    segmentors, classifiers = set(), set()
+    for path in (REPO_ROOT / 'configs').rglob('*.py'):
+        if '_base_' in path.parts:
+            continue
+        name = str(path.relative_to(REPO_ROOT))
+        cfg = Config.fromfile(str(path))
+        seg_cls = SEG_MODELS.get(cfg.model.type)
+        if seg_cls is not None and issubclass(seg_cls, BaseSegmentor):
+            # inference_model reads test_pipeline, MMSegInferencer the test loader's pipeline
+            assert cfg.test_pipeline and cfg.test_dataloader.dataset.pipeline, name
+            segmentors.add(name)
+        else:
+            cls_cls = PRETRAIN_MODELS.get(cfg.model.type)
+            assert cls_cls is not None and issubclass(cls_cls, BaseClassifier), \
+                f'{name}: model {cfg.model.type} is neither a segmentor nor a classifier'
+            classifiers.add(name)
+    listed = set(SEG_CONFIGS)
+    assert listed == segmentors, dict(not_listed=sorted(segmentors - listed),
+                                      not_segmentors=sorted(listed - segmentors))
+    # both kinds exist, so neither branch above is vacuous
+    assert classifiers and all(c.startswith('configs/pretrain/') for c in classifiers)
+    assert {c.split('/')[1] for c in segmentors} >= {'csunet', 'baselines', 'cpu_budget'}
 
 
 @pytest.mark.parametrize('config', ['configs/csunet/csunet_tiny_synthetic.py',

@@ -64,6 +64,8 @@ def test_mmseg_focal_loss_works_on_the_cpu():
     from mmseg.models.losses import FocalLoss
     torch.manual_seed(0)
     pred = torch.randn(2, 3, 4, 4, requires_grad=True)
+    # One-hot targets: mmseg 1.2.2's CPU branch mangles class-index maps (``target[:, K]``
+    # instead of ``[:, :K]``) and raises a shape error, with or without the stand-in.
     target = F.one_hot(torch.randint(0, 3, (2, 4, 4)), 3).permute(0, 3, 1, 2).float()
     loss = FocalLoss(gamma=2.0, alpha=0.25)(pred, target)
     ref = torchvision.ops.sigmoid_focal_loss(pred, target, alpha=0.25, gamma=2.0,

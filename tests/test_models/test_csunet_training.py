@@ -37,9 +37,10 @@ def test_gradients_reach_both_branches_and_the_decoder(tiny_csunet_cfg):
         'swin': model.backbone.swin.layers[0].blocks[0].attn.qkv.weight,
         'swin_deep': model.backbone.swin.layers[3].blocks[0].mlp.fc3.weight,
         'cnn': model.backbone.cnn.model.conv1.weight,
-        # TimmCNN builds timm's ResNets with zero_init_last=False (torchvision's start: each
-        # block's last BN gamma is 1, not 0), so the deepest block's main path learns from the
-        # first step, not only its projection shortcut.
+        # TimmCNN builds timm's ResNets with zero_init_last=False, so each block's last BN (bn2
+        # of a BasicBlock) starts with gamma 1 as in torchvision. With timm's default (gamma 0)
+        # the residual path of every block would get an exactly zero gradient at the first step
+        # and, in the first block of the last stage, only the projection shortcut would learn.
         'cnn_deep': model.backbone.cnn.model.layer4[0].conv2.weight,  # resnet18: BasicBlock
         'cnn_shortcut': model.backbone.cnn.model.layer4[0].downsample[0].weight,
         'decoder': model.decode_head.layers_up[0].blocks[0].attn.proj.weight,

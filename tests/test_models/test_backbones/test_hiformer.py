@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import timm
 import torch
+import torchvision
 from mmengine.config import Config, ConfigDict
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
@@ -107,7 +108,6 @@ def test_depths_and_validation():
 
 def test_timm_resnet_maps_equal_torchvision_layers_1_to_3():
     """TimmCNN at strides 4/8/16 is torchvision's resnet cut after layer3 (the official CNN)."""
-    torchvision = pytest.importorskip('torchvision')
     tv = torchvision.models.resnet18().eval()
     cnn = TimmCNN('resnet18', out_strides=(4, 8, 16)).eval()
     assert not hasattr(cnn.model, 'layer4') and not hasattr(cnn.model, 'fc')

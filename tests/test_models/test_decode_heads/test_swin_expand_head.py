@@ -1,5 +1,6 @@
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine.config import ConfigDict
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
@@ -56,8 +57,8 @@ def test_forward_modes(model):
     torch.testing.assert_close(results[1].seg_logits.data, logits[1, :, :70, :90])
 
 
-def test_without_cnn_is_a_swin_unet():
-    """With 4 inputs the decoder is Swin-Unet's: exactly CS-UNet's decoder whose CNN columns (in
+def test_swin_unet_decoder_is_the_csunet_decoder_with_zero_cnn_columns():
+    """With 4 inputs the decoder is exactly CS-UNet's decoder whose CNN columns (in
     the bottleneck expansion and the concat linears) are zero, for any CNN maps; no CNN width
     leaks into its layers."""
     swin, cnn = [32, 64, 128, 256], [8, 16, 24, 40]
@@ -87,6 +88,42 @@ def test_without_cnn_is_a_swin_unet():
         assert not torch.allclose(fused(feats + cnn_maps), out)
 
 
+def swin_unet_reference(swin, head, x):
+    """Swin-Unet (Cao et al. 2021) written out step by step in the official code's order
+    (``forward_features`` + ``forward_up_features`` + ``up_x4``), on the given encoder and
+    decoder layers; none of CSUNetEncoder's or SwinExpandDecoder's own forward code runs."""
+    h, w = x.shape[-2:]
+    skips = [f.permute(0, 2, 3, 1) for f in swin(F.pad(x, (0, -w % 32, 0, -h % 32)))]
+    y = head.bottleneck_expand(skips[3])
+    for i, level in enumerate((2, 1, 0)):
+        y = head.concat_linears[i](torch.cat([y, skips[level]], dim=-1))
+        for block in head.layers_up[i].blocks:
+            y = block(y)
+        if level > 0:
+            y = head.layers_up[i].upsample(y)
+    y = head.final_expand(head.norm_up(y))
+    return head.conv_seg(y.permute(0, 3, 1, 2))[..., :h, :w]
+
+
+def test_without_cnn_is_a_swin_unet(tiny_csunet_cfg):
+    """CS-UNet with ``backbone.cnn=None`` (the Swin-Unet baseline) has no CNN parameter, no CNN
+    width in its decoder, and its logits are those of Swin-Unet on its Swin weights."""
+    model = MODELS.build(tiny_csunet_cfg(cnn=None)).eval()
+    assert model.backbone.cnn is None
+    assert not [n for n, _ in model.named_parameters() if 'cnn' in n]
+    head, swin = model.decode_head, model.backbone.swin
+    widths = swin.out_channels
+    assert head.in_channels == list(widths)
+    assert head.bottleneck_expand.expand.in_features == widths[3]
+    assert [lin.in_features for lin in head.concat_linears] == [2 * widths[i] for i in (2, 1, 0)]
+    x = torch.randn(1, 3, 70, 90)
+    with torch.no_grad():
+        assert len(model.backbone(x)) == 4
+        got = model(x, make_samples(1, 70, 90), mode='predict')[0].seg_logits.data
+        ref = swin_unet_reference(swin, head, x)[0]
+    torch.testing.assert_close(got, ref, rtol=1e-4, atol=1e-5)
+
+
 def test_config_errors():
     with pytest.raises(ValueError, match='4 Swin'):
         SwinExpandDecoder(in_channels=[96, 192], num_classes=2)
@@ -97,8 +134,9 @@ def test_config_errors():
 
 
 def test_slide_agrees_with_whole_where_it_must(model):
-    """Slide inference equals whole inference (a) when one window covers the image and (b) on
-    each window of a non-overlapping tiling, against whole inference on that window alone."""
+    """Slide inference equals whole inference (a) when one window covers the image, (b) on each
+    window of a non-overlapping tiling, against whole inference on that window alone, and (c) with
+    overlapping windows, the mean over the windows covering each pixel of their whole inference."""
     model.eval()
 
     def predict(x, test_cfg):
@@ -120,4 +158,20 @@ def test_slide_agrees_with_whole_where_it_must(model):
     # the tiles differ from whole-image inference (context crosses the tile border), so the
     # comparison above is not vacuous
     assert not torch.allclose(tiled.seg_logits.data, predict(x, dict(mode='whole')).seg_logits.data)
+
+    # Windows of 40 x 56 (not multiples of 32: each is padded inside the encoder) every 24 x 28
+    # pixels, the last one in each direction moved back to end at the border.
+    (h, w), (ch, cw), (sh, sw) = (70, 90), (40, 56), (24, 28)
+    x = torch.randn(1, 3, h, w)
+    slid = predict(x, dict(mode='slide', crop_size=(ch, cw), stride=(sh, sw))).seg_logits.data
+    total, count = torch.zeros_like(slid), torch.zeros(h, w)
+    for top in (0, 24, 30):
+        for left in (0, 28, 34):
+            window = x[..., top:top + ch, left:left + cw].contiguous()
+            total[:, top:top + ch, left:left + cw] += predict(
+                window, dict(mode='whole')).seg_logits.data
+            count[top:top + ch, left:left + cw] += 1
+    # every pixel is covered; rows 30-39 x columns 34-55 lie in all 3 x 3 windows
+    assert count.min() >= 1 and count.max() == 9
+    torch.testing.assert_close(slid, total / count, rtol=1e-4, atol=1e-5)
     model.train()

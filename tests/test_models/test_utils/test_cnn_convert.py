@@ -79,8 +79,7 @@ def test_resnet50_parity(tmp_path):
 
 
 def test_se_resnext50_parity(tmp_path):
-    pretrainedmodels = pytest.importorskip(
-        'pretrainedmodels', reason='pretrainedmodels (requirements/optional.txt; needs six)')
+    import pretrainedmodels  # requirements/optional.txt, which tools/run_tests.sh installs
     src = _randomise_bn(pretrainedmodels.se_resnext50_32x4d(pretrained=None))
     cnn, report, _ = _convert_and_load('se_resnext50_32x4d', src, tmp_path)
     assert len(report.loaded) == 382
@@ -94,8 +93,8 @@ def test_se_resnext50_parity(tmp_path):
 
 
 def test_efficientnet_b4_parity(tmp_path):
-    efficientnet_pytorch = pytest.importorskip(
-        'efficientnet_pytorch', reason='efficientnet_pytorch (requirements/optional.txt)')
+    import efficientnet_pytorch  # requirements/optional.txt, which tools/run_tests.sh installs
+
     # lukemelas pads statically for image_size; build it for the test input so that its padding
     # is TF "SAME" on this input, as timm's tf_efficientnet pads dynamically.
     src = _randomise_bn(efficientnet_pytorch.EfficientNet.from_name('efficientnet-b4',

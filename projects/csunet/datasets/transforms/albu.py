@@ -20,15 +20,11 @@ its own seed drawn from ``np.random`` -- which mmengine seeds globally and per d
 import copy
 from typing import Sequence
 
+import albumentations
 import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
-
-try:
-    import albumentations
-except ImportError:  # pragma: no cover - albumentations is a csunet requirement
-    albumentations = None
 
 __all__ = ['AlbuSeg']
 
@@ -55,8 +51,6 @@ class AlbuSeg(BaseTransform):
     """
 
     def __init__(self, transforms: Sequence[dict], bgr_to_rgb: bool = True) -> None:
-        if albumentations is None:  # pragma: no cover
-            raise ImportError('AlbuSeg needs albumentations: pip install albumentations')
         if not isinstance(transforms, (list, tuple)):
             raise TypeError(f'AlbuSeg: transforms must be a list of dicts, got '
                             f'{type(transforms).__name__}')
