@@ -19,7 +19,7 @@ class CSUNetEncoder(BaseModule):
     (``patch 4 x 2**3`` merges) so that every stride divides exactly and the two branches' maps
     align; windows that do not tile a stage are padded and masked inside each block. All outputs
     are on the padded grid; the decode head crops its logits back to the image
-    (:meth:`SwinExpandDecoder.crop_to`).
+    (:meth:`PaddedLogitsHead.crop_to`).
 
     Args:
         swin: Config of the Swin branch (``type`` defaults to ``'SwinResMLP'``), with its own

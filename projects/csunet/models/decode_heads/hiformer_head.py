@@ -1,13 +1,10 @@
 """HiFormer's decoder (Heidari et al. 2023) as an mmseg decode head."""
 from typing import List, Sequence, Tuple
 
-import torch
-from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
-from mmseg.utils import SampleList
 from torch import Tensor, nn
 
-from .swin_expand_head import SwinExpandDecoder
+from .padded_logits_head import PaddedLogitsHead
 
 
 def conv_tower(in_channels: int, channels: Sequence[int], num_groups: int,
@@ -25,7 +22,7 @@ def conv_tower(in_channels: int, channels: Sequence[int], num_groups: int,
 
 
 @MODELS.register_module()
-class HiFormerHead(BaseDecodeHead):
+class HiFormerHead(PaddedLogitsHead):
     """HiFormer's decoder: two convolution towers to a common stride-4 map, summed, then a 1x1
     convolution, ReLU, 4x bilinear upsampling and a 3x3 classifier.
 
@@ -87,20 +84,3 @@ class HiFormerHead(BaseDecodeHead):
                              f' but the stride-4 map is {tuple(low.shape[-2:])}; the inputs '
                              f'must be at strides 4 and 16 of the same (padded) image')
         return self.cls_seg(self.conv_pred(low + high))
-
-    # -- logits on the padded grid -> label / image size ---------------------------------------
-
-    def loss_by_feat(self, seg_logits: Tensor, batch_data_samples: SampleList) -> dict:
-        size = batch_data_samples[0].gt_sem_seg.data.shape[-2:]
-        return super().loss_by_feat(SwinExpandDecoder.crop_to(seg_logits, size),
-                                    batch_data_samples)
-
-    def predict_by_feat(self, seg_logits: Tensor, batch_img_metas: List[dict]) -> Tensor:
-        meta = batch_img_metas[0]
-        # The same target size mmseg's BaseDecodeHead.predict_by_feat resizes to.
-        if isinstance(meta['img_shape'], torch.Size) or 'pad_shape' not in meta:
-            size = meta['img_shape']
-        else:
-            size = meta['pad_shape'][:2]
-        return super().predict_by_feat(SwinExpandDecoder.crop_to(seg_logits, size),
-                                       batch_img_metas)

@@ -1,21 +1,20 @@
 """Swin-Unet's expanding decoder, fusing CS-UNet's Swin and CNN skips at every level."""
-from typing import List, Sequence, Tuple, Union
+from typing import Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 import torch.utils.checkpoint as cp
-from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
-from mmseg.utils import SampleList
 from torch import Tensor, nn
 
 from ..backbones.swin_resmlp import (init_transformer_weights, mirrored_decoder_depths,
                                      resolve_depths)
 from ..layers import PatchExpand, SwinResMLPStage
+from .padded_logits_head import PaddedLogitsHead
 
 
 @MODELS.register_module()
-class SwinExpandDecoder(BaseDecodeHead):
+class SwinExpandDecoder(PaddedLogitsHead):
     """CS-UNet decoder (Swin-Unet's, with CNN skips).
 
     With Swin widths ``(C, 2C, 4C, 8C)`` (C = 96) and CNN widths ``(c4, c8, c16, c32)``:
@@ -199,23 +198,3 @@ class SwinExpandDecoder(BaseDecodeHead):
                 out = y.new_empty(b, y.shape[1], h * s, w * s)
             out[:, :, r * s:(r + rows) * s] = y
         return out
-
-    @staticmethod
-    def crop_to(seg_logits: Tensor, size: Sequence[int]) -> Tensor:
-        """Drop the encoder's bottom/right padding: crop ``(B, K, Hp, Wp)`` to ``size`` where it
-        is smaller (a larger target is left to mmseg's resize)."""
-        h, w = int(size[0]), int(size[1])
-        return seg_logits[..., :min(h, seg_logits.shape[-2]), :min(w, seg_logits.shape[-1])]
-
-    def loss_by_feat(self, seg_logits: Tensor, batch_data_samples: SampleList) -> dict:
-        size = batch_data_samples[0].gt_sem_seg.data.shape[-2:]
-        return super().loss_by_feat(self.crop_to(seg_logits, size), batch_data_samples)
-
-    def predict_by_feat(self, seg_logits: Tensor, batch_img_metas: List[dict]) -> Tensor:
-        meta = batch_img_metas[0]
-        # The same target size mmseg's BaseDecodeHead.predict_by_feat resizes to.
-        if isinstance(meta['img_shape'], torch.Size) or 'pad_shape' not in meta:
-            size = meta['img_shape']
-        else:
-            size = meta['pad_shape'][:2]
-        return super().predict_by_feat(self.crop_to(seg_logits, size), batch_img_metas)

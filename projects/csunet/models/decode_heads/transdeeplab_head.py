@@ -1,10 +1,8 @@
 """TransDeepLab's Swin decoder (Azad et al. 2022) as an mmseg decode head."""
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, Sequence, Tuple
 
 import torch
-from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
-from mmseg.utils import SampleList
 from torch import Tensor, nn
 
 from ...fileio import ConversionError
@@ -13,7 +11,7 @@ from ..backbones.swin_resmlp import init_transformer_weights
 from ..layers import PatchExpand, SwinResMLPStage
 from ..utils import PretrainedLoadError
 from ..utils.swin_convert import convert_swin_state_dict
-from .swin_expand_head import SwinExpandDecoder
+from .padded_logits_head import PaddedLogitsHead
 
 #: Official decoder initialisation from Swin-T (``SwinDecoder.load_from``: ``layers.i`` ->
 #: ``layers_up.(1-i)`` and ``last_layers_up.(1-i)``, kept where the shapes fit): (decoder stage,
@@ -22,7 +20,7 @@ SWIN_T_DECODER_MAPPING = (('layers_up.1', 'layers.0'), ('last_layers_up.0', 'lay
 
 
 @MODELS.register_module()
-class TransDeepLabHead(PretrainedBranchMixin, BaseDecodeHead):
+class TransDeepLabHead(PretrainedBranchMixin, PaddedLogitsHead):
     """TransDeepLab's decoder: Swin stages with channel-keeping patch expanding.
 
     With C the low-level width (96) and inputs from :class:`~csunet.models.backbones.
@@ -162,20 +160,3 @@ class TransDeepLabHead(PretrainedBranchMixin, BaseDecodeHead):
         view = self.__dict__.pop('_pretrained_view', None)
         if view is not None and hasattr(view, 'pretrained_report'):
             self.pretrained_report = view.pretrained_report
-
-    # -- logits on the padded grid -> label / image size ---------------------------------------
-
-    def loss_by_feat(self, seg_logits: Tensor, batch_data_samples: SampleList) -> dict:
-        size = batch_data_samples[0].gt_sem_seg.data.shape[-2:]
-        return super().loss_by_feat(SwinExpandDecoder.crop_to(seg_logits, size),
-                                    batch_data_samples)
-
-    def predict_by_feat(self, seg_logits: Tensor, batch_img_metas: List[dict]) -> Tensor:
-        meta = batch_img_metas[0]
-        # The same target size mmseg's BaseDecodeHead.predict_by_feat resizes to.
-        if isinstance(meta['img_shape'], torch.Size) or 'pad_shape' not in meta:
-            size = meta['img_shape']
-        else:
-            size = meta['pad_shape'][:2]
-        return super().predict_by_feat(SwinExpandDecoder.crop_to(seg_logits, size),
-                                       batch_img_metas)
