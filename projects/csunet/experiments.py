@@ -90,10 +90,14 @@ WRITTEN_BY = '# Written by tools/misc/experiments.py write'
 #: The same for the leaves of the comparison models (``configs/baselines/``).
 WRITTEN_BY_BASELINE = '# Written by tools/misc/experiments.py baseline'
 #: pretraining -> tag in config names.
+#: ``ssl``: self-supervised on your own unlabelled micrographs (``configs/pretrain/``).
 CNN_PRETRAININGS = {'none': 'rand', 'imagenet': 'in', 'micronet': 'mn',
-                    'imagenet_micronet': 'inmn'}
+                    'imagenet_micronet': 'inmn', 'ssl': 'ssl'}
 SWIN_PRETRAININGS = {'none': 'rand', 'imagenet': 'in', 'microlite': 'ml',
-                     'imagenet_microlite': 'inml'}
+                     'imagenet_microlite': 'inml', 'ssl': 'ssl'}
+#: CNN encoders the self-supervised configs pretrain: mmpretrain's ResNet-50 has timm's resnet50
+#: parameter names (mmpretrain's SE-ResNe(X)t, EfficientNet, DenseNet, ... do not match timm's).
+SSL_ENCODERS = ('resnet50', )
 #: Swin variants: the backbone's table (depths; the decoder mirrors them).
 SWIN_VARIANTS = list(SWIN_DEPTHS)
 #: dataset fragment -> number of classes (Super: matrix/secondary/tertiary; EBC: background/oxide).
@@ -138,7 +142,8 @@ class Experiment(NamedTuple):
 
 def all_experiments() -> List[Experiment]:
     return [Experiment(*c) for c in itertools.product(ENCODERS, CNN_PRETRAININGS, SWIN_VARIANTS,
-                                                      SWIN_PRETRAININGS, DATASETS)]
+                                                      SWIN_PRETRAININGS, DATASETS)
+            if c[1] != 'ssl' or c[0] in SSL_ENCODERS]
 
 
 def validate(**axes: str) -> Experiment:
@@ -147,6 +152,9 @@ def validate(**axes: str) -> Experiment:
                  swin_pretrain=SWIN_PRETRAININGS, dataset=DATASETS)
     errors = [f'unknown {axis.replace("_", "-")} {axes[axis]!r}; valid: {", ".join(choices)}'
               for axis, choices in valid.items() if axes[axis] not in choices]
+    if axes['cnn_pretrain'] == 'ssl' and axes['encoder'] not in SSL_ENCODERS:
+        errors.append(f'cnn-pretrain ssl needs encoder {" or ".join(SSL_ENCODERS)} (the CNNs '
+                      f'configs/pretrain/ pretrains), not {axes["encoder"]!r}')
     if errors:
         raise ValueError('\n'.join(errors))
     return Experiment(**{axis: axes[axis] for axis in valid})
@@ -230,7 +238,7 @@ BASELINES: Dict[str, Dict[str, object]] = {
 #: Swin pretraining -> the CNN pretraining of a comparison model's CNN (the paper's pairs: both
 #: ImageNet, or micrographs: MicroNet CNN with MicroLite Swin-T).
 CNN_FOR_SWIN_PRETRAINING = {'none': 'none', 'imagenet': 'imagenet', 'microlite': 'micronet',
-                            'imagenet_microlite': 'imagenet_micronet'}
+                            'imagenet_microlite': 'imagenet_micronet', 'ssl': 'ssl'}
 
 
 class BaselineExperiment(NamedTuple):

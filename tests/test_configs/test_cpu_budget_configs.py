@@ -21,6 +21,10 @@ COUNTERPARTS = {
     'unet_s5-d16_ebc1-256x256.py': 'baselines/unet_s5-d16_ebc1.py',
     'transdeeplab-2l_swint_ebc1-256x256.py': 'baselines/transdeeplab-2l_swint_ebc1.py',
     'hiformer-b_swint_ebc1-256x256.py': 'baselines/hiformer-b_swint_ebc1.py',
+    # the self-supervised starts (configs/pretrain/*_pool-ebc1-128px.py make the checkpoints)
+    'csunet_r50-swinint_rand-ssl_ebc1-256x256.py': 'csunet/csunet_r50-swinint_rand-ssl_ebc1.py',
+    'csunet_r50-swinint_ssl-rand_ebc1-256x256.py': 'csunet/csunet_r50-swinint_ssl-rand_ebc1.py',
+    'csunet_r50-swinint_ssl-ssl_ebc1-256x256.py': 'csunet/csunet_r50-swinint_ssl-ssl_ebc1.py',
 }
 DATA_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 

@@ -85,7 +85,7 @@ def test_leaf_configs_build_model():
     from mmengine.config import Config
     from mmpretrain.registry import MODELS as PRETRAIN_MODELS
     root = Path(__file__).resolve().parents[2] / 'configs/pretrain'
-    leaves = sorted(root.glob('*.py'))
+    leaves = sorted(root.glob('*_microlite.py'))  # the classifiers (SSL: test_ssl_pretrain_configs)
     assert len(leaves) == 4
     for leaf in leaves:
         cfg = Config.fromfile(str(leaf))

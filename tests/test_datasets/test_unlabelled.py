@@ -102,3 +102,28 @@ def test_ebc1_pool_shares_no_image_with_the_ebc_test_sets(tmp_path):
     excluded = (tmp_path / 'pool/meta/excluded.txt').read_text().splitlines()
     assert any('/EBC3/train/' in line and 'identical to excluded' in line and '/EBC1/test/' in line
                for line in excluded)
+
+
+def test_held_out_images_are_whole_sources(tmp_path):
+    """meta/val.txt holds every tile of the held-out images and nothing else; train + val =
+    pool; the held-out indices are spread and never all."""
+    from csunet.datasets.unlabelled import held_out_indices
+    assert held_out_indices(10, 0.1) == [4]
+    assert held_out_indices(1, 0.5) == [] and held_out_indices(2, 0.9) == [0]  # never all
+    assert held_out_indices(20, 0.) == [] and held_out_indices(20, 0.25) == [3, 6, 10, 13, 16]
+    with pytest.raises(PoolError, match='val_fraction'):
+        held_out_indices(5, 1.0)
+    src = tmp_path / 'src'
+    src.mkdir()
+    for i in range(6):
+        cv2.imwrite(str(src / f'im{i}.png'), _image(10 + i, (300, 300)))  # 2 x 2 tiles of 256
+    out = tmp_path / 'pool'
+    stats = build_pool([str(src)], str(out), tile=256, val_fraction=0.3)
+    meta = {n: (out / f'meta/{n}.txt').read_text().split() for n in ('pool', 'train', 'val')}
+    assert stats['val_tiles'] == len(meta['val']) == 8  # round(6 * 0.3) = 2 images x 4 tiles
+    assert sorted(meta['train'] + meta['val']) == sorted(meta['pool'])
+    held = {p.split('_y')[0] for p in meta['val']}
+    assert len(held) == 2 and not any(p.split('_y')[0] in held for p in meta['train'])
+    with pytest.raises(PoolError, match='val_fraction'):
+        build_pool([str(src)], str(tmp_path / 'p2'), val_fraction=1.5)
+    assert not (tmp_path / 'p2').exists()

@@ -3,7 +3,7 @@
 every image whose pixels equal an image of the given test sets.
 
     python tools/dataset_converters/unlabelled.py SRC [SRC ...] -o OUT [--exclude TEST ...]
-        [--tile 512] [--keep-data-bar] [--overwrite]
+        [--tile 512] [--val-fraction 0.1] [--keep-data-bar] [--overwrite]
 
 SRC and TEST: image files or folders (searched recursively). For an EBC-1 experiment, exclude the
 test images of every split that shares images with it, e.g.::
@@ -29,6 +29,9 @@ def main(argv=None) -> int:
     p.add_argument('--exclude', nargs='+', default=[], metavar='TEST',
                    help='image files or folders whose pixel content must not be in the pool')
     p.add_argument('--tile', type=int, default=512, help='tile side in pixels (default 512)')
+    p.add_argument('--val-fraction', type=float, default=0.1,
+                   help='share of the pooled images held out (meta/val.txt) to watch the '
+                        'pretraining for overfitting (default 0.1; 0: none)')
     p.add_argument('--keep-data-bar', action='store_true',
                    help='do not cut off an instrument data bar at the bottom')
     p.add_argument('--overwrite', action='store_true', help='replace an existing OUT')
@@ -39,13 +42,15 @@ def main(argv=None) -> int:
     try:
         bar = ProgressBar(len(find_images(args.sources)))
         stats = build_pool(args.sources, args.out, args.exclude, args.tile,
-                           args.keep_data_bar, args.overwrite, progress=bar.update)
+                           args.keep_data_bar, args.overwrite, progress=bar.update,
+                           val_fraction=args.val_fraction)
     except PoolError as err:
         print(f'\nunlabelled: error: {err}', file=sys.stderr)
         return 2
     print(f"\n{stats['sources']} files: {stats['used']} pooled as {stats['tiles']} tiles of "
           f"{args.tile} px, {stats['excluded']} excluded (test content), {stats['repeats']} "
-          f"repeats, {len(stats['unreadable'])} unreadable -> {args.out}/meta/pool.txt")
+          f"repeats, {len(stats['unreadable'])} unreadable -> {args.out}/meta/pool.txt "
+          f"({stats['tiles'] - stats['val_tiles']} train, {stats['val_tiles']} held out)")
     for path, reason in stats['unreadable']:
         print(f'unlabelled: cannot read {path}: {reason}', file=sys.stderr)
     return 1 if stats['unreadable'] else 0

@@ -21,6 +21,11 @@ the experiments it will serve excluded by pixel content.
   ``OUT/images/<stem>_y<Y>_x<X>.png`` tiles, ``OUT/meta/pool.txt`` (one tile path per line,
   relative to OUT), ``OUT/meta/sources.txt`` (``<source> <tiles> <bar rows> <content key>``),
   ``OUT/meta/excluded.txt`` (``<source> <reason>``: a test image's content, or a repeat).
+* **Held-out images** (``val_fraction``, default 0.1): whole source images, evenly spaced in
+  sorted order (at least one when two or more are pooled), go to ``OUT/meta/val.txt``, the
+  others to ``OUT/meta/train.txt``: the self-supervised configs train on ``train.txt`` and log
+  their loss / embedding spread on ``val.txt``, so overfitting a small pool shows. Tiles of one
+  image never straddle the split. ``pool.txt`` lists both.
 """
 import hashlib
 import os
@@ -101,13 +106,24 @@ def _stem(path: str, roots: Sequence[str]) -> str:
     return re.sub(r'[^A-Za-z0-9._-]+', '_', rel)
 
 
+def held_out_indices(n: int, fraction: float) -> List[int]:
+    """Indices of the held-out items among ``n``: ``round(n * fraction)`` of them (at least one
+    when ``fraction > 0`` and ``n >= 2``, never all), evenly spaced."""
+    if not 0 <= fraction < 1:
+        raise PoolError(f'val_fraction must be in [0, 1), got {fraction}')
+    k = min(n - 1, max(1 if fraction > 0 else 0, int(round(n * fraction))))
+    if k <= 0:
+        return []
+    return sorted({int(i) for i in np.linspace(0, n - 1, k + 2)[1:-1].round()})
+
+
 def build_pool(sources: Sequence[str], out: str, exclude: Sequence[str] = (), tile: int = 512,
                keep_data_bar: bool = False, overwrite: bool = False,
-               progress: Optional[Callable[[], None]] = None) -> dict:
+               progress: Optional[Callable[[], None]] = None, val_fraction: float = 0.1) -> dict:
     """Write the pool of ``sources`` (files or folders) to ``out`` (see the module's rules).
 
     Returns counts: ``sources`` (files found), ``used``, ``excluded`` (test content),
-    ``repeats``, ``unreadable`` (``[(path, reason)]``), ``tiles``.
+    ``repeats``, ``unreadable`` (``[(path, reason)]``), ``tiles``, ``val_tiles``.
     """
     import cv2
 
@@ -116,6 +132,7 @@ def build_pool(sources: Sequence[str], out: str, exclude: Sequence[str] = (), ti
     from ..fileio import AtomicDirectory
     if tile < 16:
         raise PoolError(f'tile must be at least 16 px, got {tile}')
+    held_out_indices(2, val_fraction)  # validates before any work
     if osp.exists(out) and os.listdir(out) and not overwrite:
         raise PoolError(f'{out} exists and is not empty (pass overwrite to replace it)')
     files = find_images(sources)
@@ -125,6 +142,7 @@ def build_pool(sources: Sequence[str], out: str, exclude: Sequence[str] = (), ti
     roots = sorted({osp.abspath(p) for p in sources if osp.isdir(p)}, key=len, reverse=True)
     seen: Dict[str, str] = {}
     pool, source_lines, excluded_lines, unreadable = [], [], [], []
+    tiles_by_source: List[List[str]] = []
     with AtomicDirectory(out) as staged:
         os.makedirs(osp.join(staged.tmp, 'images'))
         os.makedirs(osp.join(staged.tmp, 'meta'))
@@ -149,20 +167,25 @@ def build_pool(sources: Sequence[str], out: str, exclude: Sequence[str] = (), ti
             field = grey[:grey.shape[0] - bar]
             stem = _stem(path, roots)
             tiles = tiles_of(field, tile)
+            tiles_by_source.append([])
             for y, x, t in tiles:
                 rel = f'images/{stem}_y{y}_x{x}.png'
                 if not cv2.imwrite(osp.join(staged.tmp, rel), t):
                     raise OSError(f'could not write {rel}')
                 pool.append(rel)
+                tiles_by_source[-1].append(rel)
             source_lines.append(f'{path} {len(tiles)} {bar} {key}')
         if not pool:
             raise PoolError('no image left for the pool (all excluded, repeated or unreadable)')
-        for name, lines in (('pool', pool), ('sources', source_lines),
-                            ('excluded', excluded_lines)):
+        held = set(held_out_indices(len(tiles_by_source), val_fraction))
+        val = [t for i, ts in enumerate(tiles_by_source) if i in held for t in ts]
+        train = [t for i, ts in enumerate(tiles_by_source) if i not in held for t in ts]
+        for name, lines in (('pool', pool), ('train', train), ('val', val),
+                            ('sources', source_lines), ('excluded', excluded_lines)):
             with open(osp.join(staged.tmp, 'meta', f'{name}.txt'), 'w') as f:
                 f.write(''.join(line + '\n' for line in lines))
         staged.commit()
     return dict(sources=len(files), used=len(source_lines),
                 excluded=sum(' identical to excluded ' in line for line in excluded_lines),
                 repeats=sum(' repeats ' in line for line in excluded_lines),
-                unreadable=unreadable, tiles=len(pool))
+                unreadable=unreadable, tiles=len(pool), val_tiles=len(val))

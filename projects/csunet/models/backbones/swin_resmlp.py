@@ -1,5 +1,5 @@
 """The Swin-T branch of CS-UNet: Swin Transformer with ResMLP feed-forward networks."""
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.model import BaseModule
@@ -206,11 +206,18 @@ class SwinResMLP(PretrainedBranchMixin, BaseModule):
     def out_channels(self) -> List[int]:
         return [self.num_features[i] for i in self.out_indices]
 
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+    def forward(self, x: torch.Tensor,
+                token_hook: Optional[Callable[[torch.Tensor], torch.Tensor]] = None
+                ) -> Tuple[torch.Tensor, ...]:
+        """``token_hook``: applied to the ``(B, H/4, W/4, C)`` patch tokens before the stages
+        (SimMIM's mask token, :class:`SimMIMSwinResMLP`)."""
         if x.shape[-2] % self.size_divisor or x.shape[-1] % self.size_divisor:
             raise ValueError(f'SwinResMLP input {tuple(x.shape[-2:])} must be a multiple of '
                              f'{self.size_divisor}; CSUNetEncoder pads for you')
-        x = self.pos_drop(self.patch_embed(x))  # B, H/4, W/4, C
+        x = self.patch_embed(x)  # B, H/4, W/4, C
+        if token_hook is not None:
+            x = token_hook(x)
+        x = self.pos_drop(x)
         last = len(self.layers) - 1
         outs = []
         for i, stage in enumerate(self.layers):

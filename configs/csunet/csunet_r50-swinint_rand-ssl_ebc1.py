@@ -1,0 +1,28 @@
+# CS-UNet on ebc1: CNN resnet50 (none) + Swin-T intermediate (ssl).
+# Written by tools/misc/experiments.py write --encoder resnet50 \
+#     --cnn-pretrain none --swin intermediate --swin-pretrain ssl \
+#     --dataset ebc1
+# Checkpoint files: see configs/_base_/pretraining/.
+_base_ = [
+    '../_base_/csunet_experiment.py',
+    '../_base_/datasets/ebc1.py',
+    '../_base_/encoders/resnet50.py',
+    '../_base_/swin/intermediate.py',
+    '../_base_/pretraining/cnn_none.py',
+    '../_base_/pretraining/swin_ssl.py',
+]
+# The decoder's widths, depths, heads and drop-path rate follow the encoder (CSUNet segmentor).
+model = dict(
+    backbone=dict(
+        swin=dict(
+            arch=_base_.swin_variant,
+            init_cfg=dict(
+                _base_.swin_init_cfg,
+                checkpoint='checkpoints/swin_intermediate_ssl.pth',
+                _delete_=True)),
+        cnn=dict(
+            model_name=_base_.cnn_model_name,
+            init_cfg=_base_.cnn_init_cfg)),
+    decode_head=dict(num_classes=2),
+    # whole or slide inference: the dataset fragment's
+    test_cfg=_base_.model_test_cfg)
