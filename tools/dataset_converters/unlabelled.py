@@ -40,10 +40,11 @@ def main(argv=None) -> int:
 
     from csunet.datasets.unlabelled import PoolError, build_pool, find_images
     try:
-        bar = ProgressBar(len(find_images(args.sources)))
+        files = find_images(args.sources)
+        bar = ProgressBar(len(files))
         stats = build_pool(args.sources, args.out, args.exclude, args.tile,
                            args.keep_data_bar, args.overwrite, progress=bar.update,
-                           val_fraction=args.val_fraction)
+                           val_fraction=args.val_fraction, files=files)
     except PoolError as err:
         print(f'\nunlabelled: error: {err}', file=sys.stderr)
         return 2

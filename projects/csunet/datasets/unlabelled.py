@@ -119,8 +119,10 @@ def held_out_indices(n: int, fraction: float) -> List[int]:
 
 def build_pool(sources: Sequence[str], out: str, exclude: Sequence[str] = (), tile: int = 512,
                keep_data_bar: bool = False, overwrite: bool = False,
-               progress: Optional[Callable[[], None]] = None, val_fraction: float = 0.1) -> dict:
+               progress: Optional[Callable[[], None]] = None, val_fraction: float = 0.1,
+               files: Optional[Sequence[str]] = None) -> dict:
     """Write the pool of ``sources`` (files or folders) to ``out`` (see the module's rules).
+    ``files``: ``find_images(sources)`` when the caller has it already (to size a progress bar).
 
     Returns counts: ``sources`` (files found), ``used``, ``excluded`` (test content),
     ``repeats``, ``unreadable`` (``[(path, reason)]``), ``tiles``, ``val_tiles``.
@@ -135,7 +137,7 @@ def build_pool(sources: Sequence[str], out: str, exclude: Sequence[str] = (), ti
     held_out_indices(2, val_fraction)  # validates before any work
     if osp.exists(out) and os.listdir(out) and not overwrite:
         raise PoolError(f'{out} exists and is not empty (pass overwrite to replace it)')
-    files = find_images(sources)
+    files = find_images(sources) if files is None else list(files)
     if not files:
         raise PoolError(f'no image files in {list(sources)}')
     banned = excluded_keys(exclude)

@@ -18,7 +18,7 @@ from csunet.models.utils import load_pretrained
 from csunet.models.utils.swin_convert import (convert_swin_state_dict, decoder_block_mapping,
                                               detect_swin_layout,
                                               interpolate_relative_position_bias_table,
-                                              mmpretrain_to_csunet)
+                                              mmpretrain_to_csunet, swin_depths)
 
 
 @pytest.fixture(scope='module')
@@ -161,6 +161,11 @@ def test_refused_layouts():
                                  'layers.0.blocks.0.attn.logit_scale': torch.zeros(1)})
     with pytest.raises(ConversionError, match='fc3_init'):
         convert_swin_state_dict({}, fc3_init='eye')
+    # stage 1 filtered out: an error naming the stages, not a KeyError
+    with pytest.raises(ConversionError, match=r'stages \[0, 2\] but none in stage\(s\) \[1\]'):
+        swin_depths({'layers.0.blocks.0.attn.qkv.weight': torch.zeros(1),
+                     'layers.2.blocks.1.attn.qkv.weight': torch.zeros(1)})
+    assert swin_depths({'layers.0.blocks.1.attn.qkv.weight': torch.zeros(1)}) == (2, )
 
 
 def test_decoder_block_mapping():

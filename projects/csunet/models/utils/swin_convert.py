@@ -149,6 +149,11 @@ def swin_depths(state: Dict[str, torch.Tensor]) -> Tuple[int, ...]:
         if m:
             i, j = int(m.group(1)), int(m.group(2))
             depth[i] = max(depth.get(i, 0), j + 1)
+    missing = sorted(set(range(max(depth, default=-1) + 1)) - set(depth))
+    if missing:
+        raise ConversionError(f'Swin state dict has blocks in stages {sorted(depth)} but none in '
+                              f'stage(s) {missing}: not a whole Swin (a truncated or filtered '
+                              'checkpoint?)')
     return tuple(depth[i] for i in range(len(depth)))
 
 
