@@ -247,37 +247,6 @@ def test_every_parameter_receives_a_gradient():
 # -- checkpoints -----------------------------------------------------------------------------
 
 
-def microsoft_swin_checkpoint(path, embed=16, heads=(1, 2, 4, 8), depths=(2, 2, 6, 2), window=7):
-    """A random Swin in Microsoft's layout (``{'model': ...}``, ``layers.i.downsample`` for
-    i < 3, final ``norm``, classifier ``head``, index buffers), window 7 like Swin-T."""
-    state = {'patch_embed.proj.weight': torch.randn(embed, 3, 4, 4),
-             'patch_embed.proj.bias': torch.randn(embed),
-             'patch_embed.norm.weight': torch.randn(embed),
-             'patch_embed.norm.bias': torch.randn(embed)}
-    for i, (depth, h) in enumerate(zip(depths, heads)):
-        c = embed * 2**i
-        for j in range(depth):
-            b = f'layers.{i}.blocks.{j}.'
-            shapes = {'norm1.weight': (c, ), 'norm1.bias': (c, ),
-                      'attn.relative_position_bias_table': ((2 * window - 1)**2, h),
-                      'attn.qkv.weight': (3 * c, c), 'attn.qkv.bias': (3 * c, ),
-                      'attn.proj.weight': (c, c), 'attn.proj.bias': (c, ),
-                      'norm2.weight': (c, ), 'norm2.bias': (c, ),
-                      'mlp.fc1.weight': (4 * c, c), 'mlp.fc1.bias': (4 * c, ),
-                      'mlp.fc2.weight': (c, 4 * c), 'mlp.fc2.bias': (c, )}
-            state.update({b + k: torch.randn(s) for k, s in shapes.items()})
-            state[b + 'attn.relative_position_index'] = torch.zeros(window**4, dtype=torch.long)
-        if i < len(depths) - 1:
-            state[f'layers.{i}.downsample.norm.weight'] = torch.randn(4 * c)
-            state[f'layers.{i}.downsample.norm.bias'] = torch.randn(4 * c)
-            state[f'layers.{i}.downsample.reduction.weight'] = torch.randn(2 * c, 4 * c)
-    c = embed * 2**(len(depths) - 1)
-    state.update({'norm.weight': torch.randn(c), 'norm.bias': torch.randn(c),
-                  'head.weight': torch.randn(10, c), 'head.bias': torch.randn(10)})
-    torch.save({'model': state}, path)
-    return state
-
-
 def swin_params(src):
     """The tensors of a Microsoft Swin-T that HiFormer uses (stages 0-2, two patch mergings)."""
     skip = ('patch_embed', 'layers.3', 'layers.2.downsample', 'norm.', 'head.')
@@ -285,7 +254,7 @@ def swin_params(src):
 
 
 @pytest.mark.parametrize('window', [7, 8])
-def test_swin_part_loads_microsoft_swin_t(tmp_path, window):
+def test_swin_part_loads_microsoft_swin_t(tmp_path, window, microsoft_swin_checkpoint):
     src = microsoft_swin_checkpoint(tmp_path / 'swin_t.pth')
     enc = HiFormerEncoder(**{**TINY, 'depths': (2, 2, 6), 'window_size': window},
                           swin_init_cfg=dict(type='Pretrained',
@@ -308,7 +277,7 @@ def test_swin_part_loads_microsoft_swin_t(tmp_path, window):
         assert torch.equal(v, dlf_before[k]), k
 
 
-def test_official_swin_reinit_overwrites_the_loaded_weights(tmp_path):
+def test_official_swin_reinit_overwrites_the_loaded_weights(tmp_path, microsoft_swin_checkpoint):
     src = swin_params(microsoft_swin_checkpoint(tmp_path / 'swin_t.pth'))
     enc = HiFormerEncoder(**{**TINY, 'depths': (2, 2, 6), 'window_size': 7},
                           official_swin_reinit=True,
@@ -329,7 +298,7 @@ def test_official_swin_reinit_overwrites_the_loaded_weights(tmp_path):
             assert state[k].std() < 0.1 and not torch.equal(state[k], v), k
 
 
-def test_intermediate_depths_load_swin_t(tmp_path):
+def test_intermediate_depths_load_swin_t(tmp_path, microsoft_swin_checkpoint):
     microsoft_swin_checkpoint(tmp_path / 'swin_t.pth')
     enc = HiFormerEncoder(**{**TINY, 'depths': (2, 2, 2)},
                           swin_init_cfg=dict(type='Pretrained',
@@ -355,7 +324,7 @@ def test_swin_part_loads_converted_file_with_prefix(tmp_path):
         assert torch.equal(enc.swin.state_dict()[k], v), k
 
 
-def test_min_loaded_ratio_and_bad_files_fail(tmp_path):
+def test_min_loaded_ratio_and_bad_files_fail(tmp_path, microsoft_swin_checkpoint):
     # A wider Swin (as Swin-B into Swin-T): every tensor is shape-mismatched.
     microsoft_swin_checkpoint(tmp_path / 'swin_wide.pth', embed=32)
     cfg = dict(type='Pretrained', checkpoint=str(tmp_path / 'swin_wide.pth'))

@@ -158,39 +158,8 @@ def test_blocks_use_swin_mlp_and_official_drop_path():
 # -- Swin-T checkpoints ----------------------------------------------------------------------
 
 
-def microsoft_swin_checkpoint(path, embed=16, heads=(1, 2, 4, 8), depths=(2, 2, 6, 2), window=7):
-    """A random Swin in Microsoft's layout (``{'model': ...}``, ``layers.i.downsample`` for
-    i < 3, final ``norm``, classifier ``head``, index buffers), window 7 like Swin-T."""
-    state = {'patch_embed.proj.weight': torch.randn(embed, 3, 4, 4),
-             'patch_embed.proj.bias': torch.randn(embed),
-             'patch_embed.norm.weight': torch.randn(embed),
-             'patch_embed.norm.bias': torch.randn(embed)}
-    for i, (depth, h) in enumerate(zip(depths, heads)):
-        c = embed * 2**i
-        for j in range(depth):
-            b = f'layers.{i}.blocks.{j}.'
-            shapes = {'norm1.weight': (c, ), 'norm1.bias': (c, ),
-                      'attn.relative_position_bias_table': ((2 * window - 1)**2, h),
-                      'attn.qkv.weight': (3 * c, c), 'attn.qkv.bias': (3 * c, ),
-                      'attn.proj.weight': (c, c), 'attn.proj.bias': (c, ),
-                      'norm2.weight': (c, ), 'norm2.bias': (c, ),
-                      'mlp.fc1.weight': (4 * c, c), 'mlp.fc1.bias': (4 * c, ),
-                      'mlp.fc2.weight': (c, 4 * c), 'mlp.fc2.bias': (c, )}
-            state.update({b + k: torch.randn(s) for k, s in shapes.items()})
-            state[b + 'attn.relative_position_index'] = torch.zeros(window**4, dtype=torch.long)
-        if i < len(depths) - 1:
-            state[f'layers.{i}.downsample.norm.weight'] = torch.randn(4 * c)
-            state[f'layers.{i}.downsample.norm.bias'] = torch.randn(4 * c)
-            state[f'layers.{i}.downsample.reduction.weight'] = torch.randn(2 * c, 4 * c)
-    c = embed * 2**(len(depths) - 1)
-    state.update({'norm.weight': torch.randn(c), 'norm.bias': torch.randn(c),
-                  'head.weight': torch.randn(10, c), 'head.bias': torch.randn(10)})
-    torch.save({'model': state}, path)
-    return state
-
-
 @pytest.mark.parametrize('window', [7, 8])
-def test_encoder_loads_microsoft_swin_t(tmp_path, window):
+def test_encoder_loads_microsoft_swin_t(tmp_path, window, microsoft_swin_checkpoint):
     src = microsoft_swin_checkpoint(tmp_path / 'swin_t.pth')
     enc = TransDeepLabEncoder(**{**TINY, 'depths': (2, 2, 6), 'window_size': window},
                               init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path /
@@ -215,7 +184,7 @@ def test_encoder_loads_microsoft_swin_t(tmp_path, window):
         assert torch.equal(v, spp_before[k]), k
 
 
-def test_intermediate_encoder_loads_swin_t(tmp_path):
+def test_intermediate_encoder_loads_swin_t(tmp_path, microsoft_swin_checkpoint):
     microsoft_swin_checkpoint(tmp_path / 'swin_t.pth')
     enc = TransDeepLabEncoder(**{**TINY, 'depths': (2, 2, 2), 'window_size': 7},
                               init_cfg=dict(type='Pretrained',
@@ -244,7 +213,7 @@ def test_encoder_loads_converted_csunet_file_with_prefix(tmp_path):
         assert torch.equal(enc.pretrained_target().state_dict()[k], v), k
 
 
-def test_min_loaded_ratio_and_bad_files_fail(tmp_path):
+def test_min_loaded_ratio_and_bad_files_fail(tmp_path, microsoft_swin_checkpoint):
     # A wider Swin (as Swin-B into Swin-T): every tensor is shape-mismatched.
     microsoft_swin_checkpoint(tmp_path / 'swin_wide.pth', embed=32)
     enc = TransDeepLabEncoder(**TINY, init_cfg=dict(type='Pretrained',
