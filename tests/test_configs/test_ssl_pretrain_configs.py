@@ -119,6 +119,18 @@ def test_ssl_config_trains_and_logs_held_out_values(name, pool, tmp_path):
     log = next(tmp_path.glob('*/*.log')).read_text()
     assert re.search(r'held-out \(4 tiles\) at iter 2: ', log)
     del runner
+    # the picture of the run (tools/misc/pretrain_curves.py)
+    from csunet.analysis.results import plot_pretraining
+    plot_pretraining([str(tmp_path)], str(tmp_path / 'curves.png'))
+    assert (tmp_path / 'curves.png').read_bytes()[:4] == b'\x89PNG'
+
+
+def test_pretrain_curves_cli_names_a_missing_run(tmp_path):
+    run = subprocess.run([sys.executable, str(REPO / 'tools/misc/pretrain_curves.py'),
+                          str(tmp_path / 'nope'), '-o', str(tmp_path / 'c.png')],
+                         cwd=REPO, capture_output=True, text=True)
+    assert run.returncode == 2 and 'not a folder' in run.stderr and 'nope' in run.stderr
+    assert not (tmp_path / 'c.png').exists()
 
 
 def test_held_out_values_repeat_for_the_same_weights(pool, tmp_path):

@@ -446,6 +446,47 @@ def plot_curves(records: List[dict], out_dir: str, path: str, window: int = 5) -
     write_bytes_atomic(path, buf.getvalue())
 
 
+def plot_pretraining(run_dirs: List[str], path: str, window: int = 10) -> None:
+    """Self-supervised pretraining runs (``configs/pretrain/``), one column each: the training
+    loss (moving average of ``window``) with the held-out loss of ``SelfSupHeldOutHook`` (top),
+    and, where logged, the held-out embedding std against its ``1/sqrt(d)`` reference (bottom;
+    collapse drives it to 0)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(2, len(run_dirs), figsize=(6 * len(run_dirs), 7), squeeze=False)
+    for col, run_dir in enumerate(run_dirs):
+        name = osp.basename(osp.normpath(run_dir))
+        loss_ax, std_ax = axes[0][col], axes[1][col]
+        (its, losses), (held_its, held) = run_curves(run_dir, 'heldout/loss')
+        # Entries are logged every `logger.interval` iterations: keep >= 10 points on the curve.
+        w = max(1, min(window, len(its) // 10))
+        if len(its):
+            smooth = np.convolve(losses, np.ones(w) / w, mode='valid')
+            loss_ax.plot(its[w - 1:], smooth, label=f'training (moving average of {w} logs)')
+        if len(held_its):
+            loss_ax.plot(held_its, held, marker='o', label='held-out tiles')
+        loss_ax.set(title=f'{name}: loss', xlabel='iteration', ylabel='loss')
+        _, (std_its, std) = run_curves(run_dir, 'heldout/embedding_std')
+        _, (_, ref) = run_curves(run_dir, 'heldout/embedding_std_ref')
+        if len(std_its):
+            std_ax.plot(std_its, std, marker='o', label='held-out embedding std')
+            std_ax.axhline(ref[-1], color='grey', linestyle='--', label='1/sqrt(d) (no collapse)')
+            std_ax.set_ylim(bottom=0)
+            std_ax.set(title=f'{name}: embedding spread', xlabel='iteration', ylabel='std')
+        else:
+            std_ax.set_axis_off()
+        for ax in (loss_ax, std_ax):
+            ax.grid(alpha=0.3)
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format='png', dpi=100)
+    plt.close(fig)
+    write_bytes_atomic(path, buf.getvalue())
+
+
 def check_reuse(config: str, seed: int, options: List[str], out_dir: str) -> str:
     """:func:`reuse_problem` of one job, before anything runs ('' for a config that is missing
     or does not parse: :func:`do_run` reports those as failed runs)."""
