@@ -8,9 +8,12 @@ from typing import Dict, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+from mmengine.dataset import default_collate
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmpretrain.registry import HOOKS
+from mmpretrain.registry import DATASETS, HOOKS
+from torch.utils.data import DataLoader
 
 METRICS = ('loss', 'embedding_std')
 
@@ -29,7 +32,8 @@ class SelfSupHeldOutHook(Hook):
       embeddings spread, 0 when they have collapsed to one vector.
 
     Randomness (masks, views) is re-seeded with ``seed`` for each evaluation and restored after,
-    so successive values are comparable. Values go to the log and to the visualizer's scalars
+    so successive values are comparable. In a distributed run the main process evaluates all the
+    held-out tiles (eval mode: no BatchNorm synchronisation), the others skip. Values go to the log and to the visualizer's scalars
     (``heldout/loss``, ``heldout/embedding_std``; ``vis_data/scalars.json``).
 
     Args:
@@ -64,17 +68,17 @@ class SelfSupHeldOutHook(Hook):
                                   'empty; build the pool with --val-fraction > 0): not logging')
             return
         dataset['ann_file'] = self.ann_file
-        self.loader = runner.build_dataloader(
-            dict(batch_size=self.batch_size, num_workers=0, dataset=dataset, drop_last=False,
-                 sampler=dict(type='DefaultSampler', shuffle=False),
-                 collate_fn=cfg.get('collate_fn', dict(type='default_collate'))))
+        # A plain loader over all held-out tiles (not mmengine's DefaultSampler, which would give
+        # each rank of a distributed run a share); only the main process evaluates.
+        self.loader = DataLoader(DATASETS.build(dataset), batch_size=self.batch_size,
+                                 shuffle=False, num_workers=0, collate_fn=default_collate)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if self.every_n_train_iters(runner, self.interval) or self.is_last_train_iter(runner):
             self._log(runner)
 
     def _log(self, runner) -> None:
-        if self.loader is None:
+        if self.loader is None or not is_main_process():
             return
         values = self.evaluate(runner.model)
         text = ', '.join(f'{k} {v:.4f}' for k, v in values.items())
