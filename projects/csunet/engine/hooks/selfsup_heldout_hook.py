@@ -33,8 +33,9 @@ class SelfSupHeldOutHook(Hook):
 
     Randomness (masks, views) is re-seeded with ``seed`` for each evaluation and restored after,
     so successive values are comparable. In a distributed run the main process evaluates all the
-    held-out tiles (eval mode: no BatchNorm synchronisation), the others skip. Values go to the log and to the visualizer's scalars
-    (``heldout/loss``, ``heldout/embedding_std``; ``vis_data/scalars.json``).
+    held-out tiles (eval mode: no BatchNorm synchronisation), the others skip. Values go to the
+    log and to the visualizer's scalars (``heldout/loss``, ``heldout/embedding_std``;
+    ``vis_data/scalars.json``).
 
     Args:
         interval: Iterations between evaluations.
