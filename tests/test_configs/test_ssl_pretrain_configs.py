@@ -210,3 +210,29 @@ def test_mmpretrain_resnet50_loads_into_timm_cnn_with_identical_maps(tmp_path):
     with torch.no_grad():
         for a, b in zip(ref(x), cnn(x), strict=True):
             torch.testing.assert_close(b, a, rtol=0, atol=0)
+
+
+@pytest.mark.slow
+def test_simsiam_trains_on_two_cpu_processes_through_dist_train(pool, tmp_path):
+    """tools/dist_train.sh CONFIG 2 (torchrun, gloo on CPU, SyncBN reverted to BN); the held-out
+    values are logged once, by the main process, over all held-out tiles."""
+    import os
+    import socket
+    cfg = _small('simsiam_resnet50_micrographs', pool, tmp_path / 'work')
+    path = tmp_path / 'simsiam_small.py'
+    cfg.dump(str(path))
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES='', MASTER_ADDR='127.0.0.1', PORT=str(port),
+               PATH=f'{Path(sys.executable).parent}{os.pathsep}{os.environ.get("PATH", "")}')
+    proc = subprocess.run(['bash', str(REPO / 'tools/dist_train.sh'), str(path), '2',
+                           '--work-dir', str(tmp_path / 'work')],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-6000:]
+    # SimSiam's necks are SyncBN, which DDP refuses on CPU: csunet.compat.cpu_dist reverts them
+    assert re.search(r'no CUDA: \d+ SyncBatchNorm layers .* become BatchNorm', out)
+    assert (tmp_path / 'work' / 'iter_2.pth').is_file()
+    log = next((tmp_path / 'work').glob('*/*.log')).read_text()
+    assert len(re.findall(r'held-out \(4 tiles\) at iter 2: ', log)) == 1

@@ -9,6 +9,9 @@ machine in two places, both of which assume one CUDA device per process:
 2. ``Runner.wrap_model`` wraps the model in ``MMDistributedDataParallel`` with
    ``device_ids=[LOCAL_RANK]``; torch's ``DistributedDataParallel`` refuses ``device_ids`` for a
    CPU module (a CPU module takes ``device_ids=None``).
+3. A model with ``SyncBatchNorm`` (mmpretrain's SimSiam / MoCo necks default to ``SyncBN``;
+   mmengine reverts it only when *not* distributed) fails in ``DistributedDataParallel``:
+   "SyncBatchNorm layers only work with GPU modules".
 
 Why these two places, and not the config or ``init_dist``:
 
@@ -24,6 +27,10 @@ Why these two places, and not the config or ``init_dist``:
 * ``device_ids`` is dropped in ``MMDistributedDataParallel.__init__``, where every wrapping path
   of ``Runner.wrap_model`` (default and ``model_wrapper_cfg``) ends, and only for a module whose
   parameters are all on the CPU.
+* In the same place and on the same condition, ``SyncBatchNorm`` layers become ``BatchNorm``
+  (mmengine's ``revert_sync_batchnorm``, what it does for non-distributed runs), with a warning:
+  each process then normalises with its own batch statistics. The optimizer is built after the
+  wrap, so it sees the new layers' parameters.
 
 Both replacements decide at call time and hand over to mmengine's original unchanged when CUDA
 (or another accelerator mmengine knows: MLU, NPU, MUSA) is available, so GPU training behaves
@@ -73,6 +80,17 @@ def _cpu_init_dist_pytorch(original: Callable) -> Callable:
     return _init_dist_pytorch
 
 
+def _without_sync_batchnorm(module):
+    """``module`` with every (torch or mmcv) ``SyncBatchNorm`` made a ``BatchNorm``."""
+    from mmengine.model import revert_sync_batchnorm
+    names = [n for n, m in module.named_modules() if 'SyncBatchNorm' in type(m).__name__]
+    if not names:
+        return module
+    _log(f'no CUDA: {len(names)} SyncBatchNorm layers (e.g. {names[0]}) become BatchNorm, '
+         'normalising with each process\'s own batch', logging.WARNING)
+    return revert_sync_batchnorm(module)
+
+
 def _cpu_ddp_init(original: Callable) -> Callable:
 
     @functools.wraps(original)
@@ -82,6 +100,9 @@ def _cpu_ddp_init(original: Callable) -> Callable:
             # DDP replicates a CPU module with device_ids=None; a GPU index is an error there.
             kwargs['device_ids'] = None
             kwargs.pop('output_device', None)
+        if not accelerator_available() and all(p.device.type == 'cpu'
+                                               for p in module.parameters()):
+            module = _without_sync_batchnorm(module)
         original(self, module, *args, **kwargs)
 
     setattr(__init__, _MARK, True)
