@@ -8,6 +8,9 @@
 #
 # mmpretrain's ResNet-50 has timm's resnet50 parameter names under `backbone.`, so the checkpoint
 # loads into TimmCNN('resnet50') as it is (configs/_base_/pretraining/cnn_ssl.py sets the prefix).
+# For the ResNeXt-101 32x8d encoder: --cfg-options model.backbone.type=ResNeXt
+# model.backbone.depth=101 model.backbone.groups=32 model.backbone.width_per_group=8
+# (csunet.experiments.SSL_ENCODERS; other encoders' mmpretrain layouts differ from timm's).
 # Differences from mmpretrain's SimSiam recipe, and why: views for micrographs
 # (_base_/two_view_pipeline.py); BatchNorm instead of SyncBN (runs on one CPU process; with
 # tools/dist_train.sh use --cfg-options model.backbone.norm_cfg.type=SyncBN); batch 16 with the

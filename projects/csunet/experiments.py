@@ -95,9 +95,14 @@ CNN_PRETRAININGS = {'none': 'rand', 'imagenet': 'in', 'micronet': 'mn',
                     'imagenet_micronet': 'inmn', 'ssl': 'ssl'}
 SWIN_PRETRAININGS = {'none': 'rand', 'imagenet': 'in', 'microlite': 'ml',
                      'imagenet_microlite': 'inml', 'ssl': 'ssl'}
-#: CNN encoders the self-supervised configs pretrain: mmpretrain's ResNet-50 has timm's resnet50
-#: parameter names (mmpretrain's SE-ResNe(X)t, EfficientNet, DenseNet, ... do not match timm's).
-SSL_ENCODERS = ('resnet50', )
+#: CNN encoders an mmpretrain self-supervised checkpoint loads into as it is -> the mmpretrain
+#: backbone to pretrain (``configs/pretrain/*_resnet50_*`` with ``model.backbone`` set to it):
+#: these have timm's parameter names and shapes, tested. mmpretrain's SE-ResNe(X)t, EfficientNet,
+#: DenseNet, ... name theirs differently from timm's.
+SSL_ENCODERS = {
+    'resnet50': dict(type='ResNet', depth=50),
+    'resnext101_32x8d': dict(type='ResNeXt', depth=101, groups=32, width_per_group=8),
+}
 #: Swin variants: the backbone's table (depths; the decoder mirrors them).
 SWIN_VARIANTS = list(SWIN_DEPTHS)
 #: dataset fragment -> number of classes (Super: matrix/secondary/tertiary; EBC: background/oxide).
@@ -154,7 +159,7 @@ def validate(**axes: str) -> Experiment:
               for axis, choices in valid.items() if axes[axis] not in choices]
     if axes['cnn_pretrain'] == 'ssl' and axes['encoder'] not in SSL_ENCODERS:
         errors.append(f'cnn-pretrain ssl needs encoder {" or ".join(SSL_ENCODERS)} (the CNNs '
-                      f'configs/pretrain/ pretrains), not {axes["encoder"]!r}')
+                      f'whose mmpretrain checkpoints timm reads), not {axes["encoder"]!r}')
     if errors:
         raise ValueError('\n'.join(errors))
     return Experiment(**{axis: axes[axis] for axis in valid})

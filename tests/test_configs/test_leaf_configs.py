@@ -222,9 +222,10 @@ def test_fragments_cover_axes():
 
 def test_experiments_list_and_names():
     exps = EXP.all_experiments()
-    # 20 encoders x 4 CNN starts (+ ssl for resnet50 only) x 2 Swin variants x 5 Swin starts
-    assert len(exps) == (20 * 4 + 1) * 2 * 5 * 8
-    assert {e.encoder for e in exps if e.cnn_pretrain == 'ssl'} == {'resnet50'}
+    # 20 encoders x 4 CNN starts (+ ssl for 2 of them) x 2 Swin variants x 5 Swin starts
+    assert len(exps) == (20 * 4 + 2) * 2 * 5 * 8
+    assert {e.encoder for e in exps if e.cnn_pretrain == 'ssl'} == {'resnet50',
+                                                                     'resnext101_32x8d'}
     assert len({e.name for e in exps}) == len(exps)
     out = subprocess.run([sys.executable, str(REPO_ROOT / 'tools/misc/experiments.py'), 'list',
                           '--count'], capture_output=True, text=True, check=True)
@@ -243,7 +244,8 @@ def test_experiments_write_rejects_unknown(tmp_path):
                           '--encoder', 'vgg16_bn', '--cnn-pretrain', 'ssl', '--dataset', 'ebc1',
                           '-o', str(tmp_path)], capture_output=True, text=True)
     assert out.returncode == 2
-    assert "cnn-pretrain ssl needs encoder resnet50" in out.stderr and "'vgg16_bn'" in out.stderr
+    assert "cnn-pretrain ssl needs encoder resnet50 or resnext101_32x8d" in out.stderr
+    assert "'vgg16_bn'" in out.stderr
     assert not list(tmp_path.iterdir())
 
 

@@ -17,6 +17,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from csunet.datasets.unlabelled import build_pool
+from csunet.experiments import SSL_ENCODERS
 
 REPO = Path(__file__).resolve().parents[2]
 PRETRAIN = REPO / 'configs' / 'pretrain'
@@ -179,15 +180,18 @@ def test_simmim_checkpoint_converts_to_the_whole_swin_branch(pool, tmp_path):
     assert 'backbone.mask_token' in src
 
 
-def test_mmpretrain_resnet50_loads_into_timm_cnn_with_identical_maps(tmp_path):
-    """An mmpretrain ResNet-50 checkpoint (the SSL configs' backbone, keys ``backbone.*``) gives
-    TimmCNN('resnet50') the same maps at strides 4-32 as mmpretrain's ResNet (eval mode,
-    non-trivial BatchNorm statistics)."""
-    from mmpretrain.models import ResNet
+@pytest.mark.parametrize('encoder', sorted(SSL_ENCODERS))
+def test_mmpretrain_cnn_loads_into_timm_cnn_with_identical_maps(tmp_path, encoder):
+    """An mmpretrain ResNet-50 / ResNeXt-101 checkpoint (the SSL configs' backbone, keys
+    ``backbone.*``) gives TimmCNN(encoder) the same maps at strides 4-32 as mmpretrain's backbone
+    (eval mode, non-trivial BatchNorm statistics)."""
+    from mmpretrain.registry import MODELS as PRETRAIN_MODELS
 
     from csunet.models.backbones import TimmCNN
     torch.manual_seed(0)
-    ref = ResNet(depth=50, out_indices=(0, 1, 2, 3), zero_init_residual=False)
+    init_default_scope('mmpretrain')  # mmpretrain's ResNet / ResNeXt, not mmseg's
+    ref = PRETRAIN_MODELS.build(dict(SSL_ENCODERS[encoder], out_indices=(0, 1, 2, 3),
+                                     zero_init_residual=False))
     ref.init_weights()
     for m in ref.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
@@ -202,7 +206,7 @@ def test_mmpretrain_resnet50_loads_into_timm_cnn_with_identical_maps(tmp_path):
     init_cfg = dict(copy.deepcopy(cfg.cnn_init_cfg), checkpoint=str(tmp_path / 'ssl.pth'),
                     min_loaded_ratio=1.0)
     # channels_last=False: the same memory format as the reference, so the same float rounding
-    cnn = TimmCNN('resnet50', init_cfg=init_cfg, channels_last=False)
+    cnn = TimmCNN(encoder, init_cfg=init_cfg, channels_last=False)
     cnn.init_weights()
     ref.eval()
     cnn.eval()
