@@ -224,8 +224,7 @@ def test_experiments_list_and_names():
     exps = EXP.all_experiments()
     # 20 encoders x 4 CNN starts (+ ssl for 2 of them) x 2 Swin variants x 5 Swin starts
     assert len(exps) == (20 * 4 + 2) * 2 * 5 * 8
-    assert {e.encoder for e in exps if e.cnn_pretrain == 'ssl'} == {'resnet50',
-                                                                     'resnext101_32x8d'}
+    assert {e.encoder for e in exps if e.cnn_pretrain == 'ssl'} == set(EXP.SSL_ENCODERS)
     assert len({e.name for e in exps}) == len(exps)
     out = subprocess.run([sys.executable, str(REPO_ROOT / 'tools/misc/experiments.py'), 'list',
                           '--count'], capture_output=True, text=True, check=True)
