@@ -37,12 +37,13 @@ def test_config_list_is_complete():
     """SEG_CONFIGS is every runnable segmentation config: each config below configs/ outside the
     ``_base_`` fragments is parsed, and those whose model is an mmseg segmentor (and that have the
     test pipeline the APIs read) must be exactly SEG_CONFIGS; every other one must be an
-    mmpretrain classifier (configs/pretrain/), which mmseg's APIs do not apply to."""
-    from mmpretrain.models import BaseClassifier
+    mmpretrain classifier or self-supervised model (configs/pretrain/), which mmseg's APIs do not
+    apply to."""
+    from mmpretrain.models import BaseClassifier, BaseSelfSupervisor
     from mmpretrain.registry import MODELS as PRETRAIN_MODELS
     from mmseg.models.segmentors import BaseSegmentor
     from mmseg.registry import MODELS as SEG_MODELS
-    segmentors, classifiers = set(), set()
+    segmentors, pretraining = set(), set()
     for path in (REPO_ROOT / 'configs').rglob('*.py'):
         if '_base_' in path.parts:
             continue
@@ -55,14 +56,15 @@ def test_config_list_is_complete():
             segmentors.add(name)
         else:
             cls_cls = PRETRAIN_MODELS.get(cfg.model.type)
-            assert cls_cls is not None and issubclass(cls_cls, BaseClassifier), \
-                f'{name}: model {cfg.model.type} is neither a segmentor nor a classifier'
-            classifiers.add(name)
+            assert cls_cls is not None and issubclass(
+                cls_cls, (BaseClassifier, BaseSelfSupervisor)), \
+                f'{name}: model {cfg.model.type} is neither a segmentor nor a pretraining model'
+            pretraining.add(name)
     listed = set(SEG_CONFIGS)
     assert listed == segmentors, dict(not_listed=sorted(segmentors - listed),
                                       not_segmentors=sorted(listed - segmentors))
     # both kinds exist, so neither branch above is vacuous
-    assert classifiers and all(c.startswith('configs/pretrain/') for c in classifiers)
+    assert pretraining and all(c.startswith('configs/pretrain/') for c in pretraining)
     assert {c.split('/')[1] for c in segmentors} >= {'csunet', 'baselines', 'cpu_budget'}
 
 
