@@ -23,9 +23,9 @@ LEAF_CONFIGS = sorted(
 ENCODER_FRAGMENTS = sorted((REPO_ROOT / 'configs/_base_/encoders').glob('*.py'))
 CHECKPOINT_RE = {
     'cnn': re.compile(r'^checkpoints/cnn_(?P<encoder>\w+?)_(?P<pre>imagenet|micronet|'
-                      r'imagenet_micronet)\.pth$'),
+                      r'imagenet_micronet|ssl)\.pth$'),
     'swin': re.compile(r'^checkpoints/swin_(?P<variant>original|intermediate)_(?P<pre>imagenet|'
-                       r'microlite|imagenet_microlite)\.pth$'),
+                       r'microlite|imagenet_microlite|ssl)\.pth$'),
 }
 
 
@@ -111,11 +111,15 @@ def check_leaf(cfg, build=True):
             assert m, f'{branch} checkpoint {init.checkpoint!r} not as documented'
             if branch == 'cnn':
                 assert m['encoder'] == enc
-                # Pretrained CNN files come from micronet2timm.py, in its timm model's layout.
+                # Pretrained CNN files come from micronet2timm.py, in its timm model's layout;
+                # self-supervised ones are mmpretrain checkpoints (backbone.*) of the same model.
                 assert cnn.model_name == EXP.ENCODERS[enc].converted
+                assert (m['pre'] == 'ssl') == (init.get('prefix') == 'backbone.')
             else:
                 assert m['variant'] == variant
-                assert ('microlite' in m['pre']) == (init.get('prefix') == 'backbone.swin.')
+                # mmpretrain2csunet.py outputs (MicroLite, SimMIM) hold the branch under a prefix
+                assert ('microlite' in m['pre'] or m['pre'] == 'ssl') == (
+                    init.get('prefix') == 'backbone.swin.')
     if backbone.type == 'CSUNetEncoder':
         # The segmentor that derives the decoder from the encoder and checks what a leaf sets.
         assert cfg.model.type == 'CSUNet'
