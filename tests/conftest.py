@@ -77,3 +77,12 @@ def microsoft_swin_checkpoint():
     Swin in Microsoft's layout to ``path`` and returns its state dict (see
     :func:`_microsoft_swin_checkpoint`)."""
     return _microsoft_swin_checkpoint
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (torchrun's master port in the distributed tests)."""
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]

@@ -217,18 +217,14 @@ def test_mmpretrain_cnn_loads_into_timm_cnn_with_identical_maps(tmp_path, encode
 
 
 @pytest.mark.slow
-def test_simsiam_trains_on_two_cpu_processes_through_dist_train(pool, tmp_path):
+def test_simsiam_trains_on_two_cpu_processes_through_dist_train(pool, tmp_path, free_port):
     """tools/dist_train.sh CONFIG 2 (torchrun, gloo on CPU, SyncBN reverted to BN); the held-out
     values are logged once, by the main process, over all held-out tiles."""
     import os
-    import socket
     cfg = _small('simsiam_resnet50_micrographs', pool, tmp_path / 'work')
     path = tmp_path / 'simsiam_small.py'
     cfg.dump(str(path))
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES='', MASTER_ADDR='127.0.0.1', PORT=str(port),
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES='', MASTER_ADDR='127.0.0.1', PORT=str(free_port),
                PATH=f'{Path(sys.executable).parent}{os.pathsep}{os.environ.get("PATH", "")}')
     proc = subprocess.run(['bash', str(REPO / 'tools/dist_train.sh'), str(path), '2',
                            '--work-dir', str(tmp_path / 'work')],

@@ -13,7 +13,6 @@ CUDA is hidden from the training processes, so the test checks the CPU path on G
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -62,12 +61,6 @@ STOP_RE = re.compile(_WHERE + r': no improvement .* of phase 2 .*; stopping trai
 LOAD_RE = re.compile(r'Loads checkpoint by local backend from path: (\S+)')
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def _parse_rank_log(text: str) -> dict:
     vals = [
         dict(epoch=int(m[1]), iter=int(m[2]), score=float(m[3]), best=float(m[4]),
@@ -84,7 +77,7 @@ def _parse_rank_log(text: str) -> dict:
 @pytest.mark.skipif(not torch.distributed.is_available()
                     or not torch.distributed.is_gloo_available(),
                     reason='torch.distributed with gloo is not available')
-def test_dist_train_two_cpu_processes_two_phase_early_stop(tmp_path, tiny_csunet_cfg):
+def test_dist_train_two_cpu_processes_two_phase_early_stop(tmp_path, tiny_csunet_cfg, free_port):
     from csunet.datasets.synthetic import generate_dataset
     data = generate_dataset(tmp_path / 'data', material='super', num_train=8, num_val=2,
                             num_test=1, size=(CROP, CROP), seed=0)
@@ -101,7 +94,7 @@ def test_dist_train_two_cpu_processes_two_phase_early_stop(tmp_path, tiny_csunet
         os.environ,
         PATH=f'{Path(sys.executable).parent}{os.pathsep}{os.environ.get("PATH", "")}',
         CUDA_VISIBLE_DEVICES='',  # the CPU path, even on a GPU machine
-        MASTER_ADDR='127.0.0.1', PORT=str(_free_port()),
+        MASTER_ADDR='127.0.0.1', PORT=str(free_port),
         OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
     proc = subprocess.run(
         ['bash', str(REPO / 'tools/dist_train.sh'), str(cfg), '2', '--work-dir', str(work)],

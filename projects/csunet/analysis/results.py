@@ -406,6 +406,16 @@ def run_curves(run_dir: str, metric: str) -> Tuple[tuple, tuple]:
                  for d in (losses, values))
 
 
+def _save_png(fig, path: str) -> None:
+    """Lay out, write ``fig`` to ``path`` as a PNG (atomically) and close it."""
+    import matplotlib.pyplot as plt
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format='png', dpi=100)
+    plt.close(fig)
+    write_bytes_atomic(path, buf.getvalue())
+
+
 def plot_curves(records: List[dict], out_dir: str, path: str, window: int = 5) -> None:
     """Training loss (top row) and validation ``nasa_iou`` or, without it, ``mIoU`` (bottom
     row, where the runs validated) against the iteration, one column per split."""
@@ -439,11 +449,7 @@ def plot_curves(records: List[dict], out_dir: str, path: str, window: int = 5) -
             ax.grid(alpha=0.3)
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(fontsize=8)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format='png', dpi=100)
-    plt.close(fig)
-    write_bytes_atomic(path, buf.getvalue())
+    _save_png(fig, path)
 
 
 def plot_pretraining(run_dirs: List[str], path: str, window: int = 10) -> None:
@@ -480,11 +486,7 @@ def plot_pretraining(run_dirs: List[str], path: str, window: int = 10) -> None:
             ax.grid(alpha=0.3)
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(fontsize=8)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format='png', dpi=100)
-    plt.close(fig)
-    write_bytes_atomic(path, buf.getvalue())
+    _save_png(fig, path)
 
 
 def check_reuse(config: str, seed: int, options: List[str], out_dir: str) -> str:

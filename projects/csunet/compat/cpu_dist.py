@@ -95,13 +95,12 @@ def _cpu_ddp_init(original: Callable) -> Callable:
 
     @functools.wraps(original)
     def __init__(self, module, *args: Any, **kwargs: Any) -> None:
-        if (kwargs.get('device_ids') is not None and not accelerator_available()
-                and all(p.device.type == 'cpu' for p in module.parameters())):
-            # DDP replicates a CPU module with device_ids=None; a GPU index is an error there.
-            kwargs['device_ids'] = None
-            kwargs.pop('output_device', None)
         if not accelerator_available() and all(p.device.type == 'cpu'
                                                for p in module.parameters()):
+            if kwargs.get('device_ids') is not None:
+                # DDP replicates a CPU module with device_ids=None; a GPU index is an error there.
+                kwargs['device_ids'] = None
+                kwargs.pop('output_device', None)
             module = _without_sync_batchnorm(module)
         original(self, module, *args, **kwargs)
 

@@ -106,13 +106,13 @@ class SelfSupHeldOutHook(Hook):
             for batch in self.loader:
                 data = module.data_preprocessor(batch, True)
                 inputs, samples = data['inputs'], data['data_samples']
-                n = (inputs[0] if isinstance(inputs, list) else inputs).shape[0]
+                x = inputs[0] if isinstance(inputs, list) else inputs  # first view
+                n = x.shape[0]
                 if 'loss' in self.metrics:
                     losses = module.loss(inputs, samples)
                     loss = sum(v for k, v in losses.items() if 'loss' in k)
                     sums['loss'] = sums.get('loss', 0.) + float(loss) * n
                 if 'embedding_std' in self.metrics:
-                    x = inputs[0] if isinstance(inputs, list) else inputs
                     z = module.neck(module.backbone(x))[0]
                     embeddings.append(F.normalize(z.flatten(1).float(), dim=1))
                 count += n
